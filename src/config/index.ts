@@ -1,0 +1,201 @@
+import { z } from 'zod';
+
+/** Which process is asking: each needs a different subset of the settings. */
+export type ProcessRole = 'webhook' | 'worker' | 'client';
+
+export const PROVIDERS = ['postgres', 'xata', 'xata-lite'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const url = (what: string) =>
+  optionalString.refine((v) => v === undefined || URL.canParse(v), { message: `must be a URL (${what})` });
+
+const positiveInt = (fallback: number) =>
+  optionalString
+    .refine((v) => v === undefined || /^[1-9][0-9]*$/.test(v), { message: 'must be a whole number greater than 0' })
+    .transform((v) => (v === undefined ? fallback : Number(v)));
+
+const positiveNumber = (fallback: number) =>
+  optionalString
+    .refine((v) => v === undefined || (Number.isFinite(Number(v)) && Number(v) > 0), {
+      message: 'must be a number greater than 0',
+    })
+    .transform((v) => (v === undefined ? fallback : Number(v)));
+
+const port = (fallback: number) =>
+  positiveInt(fallback).refine((v) => v <= 65535, { message: 'must be a port number (1-65535)' });
+
+const envSchema = z.object({
+  PORT: port(3000),
+  PUBLIC_URL: url('where users reach the app, e.g. https://app.example.com'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .optional()
+    .transform((v) => v ?? 'info'),
+  WEBHOOK_MAX_BODY_BYTES: positiveInt(256 * 1024),
+
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: optionalString,
+  TEMPORAL_API_KEY: optionalString,
+  TEMPORAL_UI_URL: url('Temporal Web UI'),
+  TASK_QUEUE: optionalString.transform((v) => v ?? 'per-user-db'),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt(16),
+  CLERK_RATE_LIMIT_PER_SECOND: positiveNumber(5),
+
+  CLERK_SECRET_KEY: optionalString,
+  CLERK_API_URL: url('Clerk Backend API'),
+  CLERK_PUBLISHABLE_KEY: optionalString,
+  CLERK_WEBHOOK_SIGNING_SECRET: optionalString,
+  CLERK_WEBHOOK_SECRET: optionalString,
+
+  DB_PROVIDER: z
+    .enum(PROVIDERS, { message: `must be one of ${PROVIDERS.join(', ')}` })
+    .optional()
+    .transform((v) => v ?? 'postgres'),
+  DATABASE_URL: url('PostgreSQL admin connection, postgres://user:password@host:port/db'),
+  TENANT_PASSWORD_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, {
+    message: 'must be at least 32 characters (tenant passwords are derived from it)',
+  }),
+  POSTGRES_REGION: optionalString.transform((v) => v ?? 'local'),
+
+  XATA_API_KEY: optionalString,
+  XATA_API_URL: url('Xata platform API'),
+  XATA_ORGANIZATION_ID: optionalString,
+  XATA_PROJECT_ID: optionalString,
+  XATA_PARENT_BRANCH: optionalString,
+  XATA_WORKSPACE_ID: optionalString,
+  XATA_WORKSPACE_SLUG: optionalString,
+  XATA_REGION: optionalString,
+
+  HOOKDECK_WEBHOOK_SECRET: optionalString,
+  HOOKDECK_API_KEY: optionalString,
+});
+
+type Env = z.output<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  publicUrl: string;
+  logLevel: Env['LOG_LEVEL'];
+  webhookMaxBodyBytes: number;
+  temporal: {
+    /** The raw TEMPORAL_* variables, handed to @temporalio/envconfig as they are. */
+    env: Record<string, string>;
+    uiUrl: string;
+    namespace: string;
+    taskQueue: string;
+    clerkTaskQueue: string;
+    maxConcurrentActivities: number;
+    clerkRatePerSecond: number;
+  };
+  clerk: {
+    secretKey?: string;
+    apiUrl?: string;
+    publishableKey?: string;
+    webhookSigningSecret?: string;
+  };
+  provider: ProviderName;
+  postgres: { adminUrl?: string; passwordSecret?: string; region: string };
+  xata: {
+    apiKey?: string;
+    apiUrl?: string;
+    organizationId?: string;
+    projectId?: string;
+    parentBranch?: string;
+    workspaceId?: string;
+    region?: string;
+  };
+  hookdeck: { webhookSecret?: string; apiKey?: string };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\nSee .env.example for every setting.`);
+    this.name = 'ConfigError';
+  }
+}
+
+function requirements(env: Env, role: ProcessRole): string[] {
+  const missing: Array<[string, string]> = [];
+  const need = (name: keyof Env, why: string) => {
+    if (env[name] === undefined) missing.push([name, why]);
+  };
+  if (role === 'webhook') {
+    if (!env.CLERK_WEBHOOK_SIGNING_SECRET && !env.CLERK_WEBHOOK_SECRET) {
+      missing.push(['CLERK_WEBHOOK_SIGNING_SECRET', 'the webhook receiver verifies Clerk signatures with it']);
+    }
+  }
+  if (role === 'worker') {
+    need('CLERK_SECRET_KEY', 'the worker records each database on the Clerk user');
+    if (env.DB_PROVIDER === 'postgres') {
+      need('DATABASE_URL', 'DB_PROVIDER=postgres creates databases through it');
+      need('TENANT_PASSWORD_SECRET', 'tenant passwords are derived from it');
+    }
+    if (env.DB_PROVIDER === 'xata') {
+      need('XATA_API_KEY', 'DB_PROVIDER=xata');
+      need('XATA_ORGANIZATION_ID', 'DB_PROVIDER=xata');
+      need('XATA_PROJECT_ID', 'DB_PROVIDER=xata');
+    }
+    if (env.DB_PROVIDER === 'xata-lite') {
+      need('XATA_API_KEY', 'DB_PROVIDER=xata-lite');
+      if (!env.XATA_WORKSPACE_ID && !env.XATA_WORKSPACE_SLUG)
+        missing.push(['XATA_WORKSPACE_ID', 'DB_PROVIDER=xata-lite']);
+    }
+  }
+  return missing.map(([name, why]) => `${name}: required (${why})`);
+}
+
+/**
+ * Parses and validates the environment once, at a process edge. Every problem is reported at once, each
+ * naming its variable; values are never echoed, since some are secrets.
+ */
+export function loadConfig(rawEnv: Record<string, string | undefined>, role: ProcessRole): Config {
+  const parsed = envSchema.safeParse(rawEnv);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const env = parsed.data;
+  const problems = requirements(env, role);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const temporalEnv = Object.fromEntries(
+    Object.entries(rawEnv).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[1] !== undefined),
+  );
+  return {
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+    logLevel: env.LOG_LEVEL,
+    webhookMaxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+    temporal: {
+      env: temporalEnv,
+      uiUrl: (env.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, ''),
+      namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+      taskQueue: env.TASK_QUEUE,
+      clerkTaskQueue: `${env.TASK_QUEUE}-clerk`,
+      maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      clerkRatePerSecond: env.CLERK_RATE_LIMIT_PER_SECOND,
+    },
+    clerk: {
+      secretKey: env.CLERK_SECRET_KEY,
+      apiUrl: env.CLERK_API_URL,
+      publishableKey: env.CLERK_PUBLISHABLE_KEY,
+      webhookSigningSecret: env.CLERK_WEBHOOK_SIGNING_SECRET ?? env.CLERK_WEBHOOK_SECRET,
+    },
+    provider: env.DB_PROVIDER,
+    postgres: { adminUrl: env.DATABASE_URL, passwordSecret: env.TENANT_PASSWORD_SECRET, region: env.POSTGRES_REGION },
+    xata: {
+      apiKey: env.XATA_API_KEY,
+      apiUrl: env.XATA_API_URL,
+      organizationId: env.XATA_ORGANIZATION_ID,
+      projectId: env.XATA_PROJECT_ID,
+      parentBranch: env.XATA_PARENT_BRANCH,
+      workspaceId: env.XATA_WORKSPACE_ID ?? env.XATA_WORKSPACE_SLUG,
+      region: env.XATA_REGION,
+    },
+    hookdeck: { webhookSecret: env.HOOKDECK_WEBHOOK_SECRET, apiKey: env.HOOKDECK_API_KEY },
+  };
+}

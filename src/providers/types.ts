@@ -1,0 +1,54 @@
+import type { ClientConfig } from 'pg';
+import type { ProviderName } from '../config/index.js';
+
+/** Where a tenant database lives. Safe to put in workflow history, logs and Clerk: it holds no secret. */
+export interface TenantDatabase {
+  provider: ProviderName;
+  /** The provider's name for the database (PostgreSQL database name, Xata branch or database name). */
+  name: string;
+  region: string;
+}
+
+/** A permanent failure: retrying cannot help (bad credentials, an invalid name, a missing project). */
+export class PermanentProviderError extends Error {
+  constructor(
+    message: string,
+    readonly type: 'InvalidName' | 'BadCredentials' | 'NotFound' | 'InvalidRequest',
+  ) {
+    super(message);
+    this.name = 'PermanentProviderError';
+  }
+}
+
+/** A transient failure with the provider's own word on when to try again. */
+export class ProviderRateLimitError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+    this.name = 'ProviderRateLimitError';
+  }
+}
+
+/**
+ * One backend that can hold a database per user. Every method is idempotent: calling it again after a crash,
+ * or concurrently, converges on the same result. A provider knows nothing of Clerk or Temporal.
+ */
+export interface DatabaseProvider {
+  readonly name: ProviderName;
+  /** Regions this provider can place a database in; the first is the default. */
+  regions(): Promise<string[]>;
+  /** Creates the user's database, or finds the one that already exists. */
+  create(userId: string, options: { region?: string }): Promise<TenantDatabase>;
+  /**
+   * Connection settings for migrating the tenant database, with credentials. Only ever used inside an
+   * activity; never returned from one.
+   */
+  adminConnection(db: TenantDatabase): Promise<ClientConfig>;
+  /** Removes the user's database (and role or branch). Answers whether anything was there. */
+  drop(userId: string): Promise<{ existed: boolean }>;
+  /** Every tenant database this provider holds, for reconciliation and fleet migrations. */
+  list(): AsyncIterable<TenantDatabase>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,28 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { startEmbeddedPostgres } from '../../src/local/embedded-postgres.js';
+import { freePort } from '../../src/local/free-port.js';
+
+let shared: Promise<string> | undefined;
+
+/**
+ * The admin URL of a real PostgreSQL for tests: DATABASE_URL when set (test/run.ts sets it to one server
+ * shared by every test file), else an embedded server of this process, removed when the file's tests end.
+ */
+export function testDatabaseUrl(): Promise<string> {
+  shared ??= (async () => {
+    const fromEnv = process.env.DATABASE_URL;
+    if (fromEnv) return fromEnv;
+    const pg = await startEmbeddedPostgres({
+      dir: await mkdtemp(join(tmpdir(), 'per-user-db-pg-')),
+      port: await freePort(),
+      password: 'test-admin-password',
+      keepData: false,
+    });
+    after(() => pg.stop());
+    return pg.url;
+  })();
+  return shared;
+}

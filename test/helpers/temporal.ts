@@ -1,0 +1,33 @@
+import { after } from 'node:test';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporalExecutable } from '../../src/local/temporal-binary.js';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
+
+let shared: Promise<TestWorkflowEnvironment> | undefined;
+
+/** Starts a real Temporal dev server with our search attributes registered. */
+export function startTemporalDevServer(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: temporalExecutable(process.env),
+      searchAttributes: SEARCH_ATTRIBUTES,
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+}
+
+/**
+ * A real Temporal server for tests: the one test/run.ts started for the whole run (TEMPORAL_TEST_ADDRESS),
+ * else a dev server of this process, stopped when the file's tests end.
+ */
+export function testTemporal(): Promise<TestWorkflowEnvironment> {
+  shared ??= (async () => {
+    const address = process.env.TEMPORAL_TEST_ADDRESS;
+    const env = address
+      ? await TestWorkflowEnvironment.createFromExistingServer({ address, namespace: 'default' })
+      : await startTemporalDevServer();
+    after(() => env.teardown());
+    return env;
+  })();
+  return shared;
+}

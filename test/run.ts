@@ -1,0 +1,43 @@
+/**
+ * `npm test`: starts one real PostgreSQL (unless DATABASE_URL is set) and one real Temporal dev server,
+ * shares them with every test file through the environment, and runs node's test runner.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres } from '../src/local/embedded-postgres.js';
+import { freePort } from '../src/local/free-port.js';
+import { startTemporalDevServer } from './helpers/temporal.js';
+
+const requested = process.argv.slice(2);
+// Node 20's runner takes no globs: find the test files ourselves.
+const files =
+  requested.length > 0
+    ? requested
+    : (await readdir('test', { recursive: true }))
+        .filter((f) => f.endsWith('.test.ts'))
+        .sort()
+        .map((f) => join('test', f));
+const pg = process.env.DATABASE_URL
+  ? undefined
+  : await startEmbeddedPostgres({
+      dir: await mkdtemp(join(tmpdir(), 'per-user-db-pg-')),
+      port: await freePort(),
+      password: 'test-admin-password',
+      keepData: false,
+    });
+const temporal = await startTemporalDevServer();
+const address = temporal.connection.options.address;
+
+const code = await new Promise<number>((resolveCode) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+    stdio: 'inherit',
+    env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL ?? pg?.url, TEMPORAL_TEST_ADDRESS: address },
+  });
+  child.on('exit', (exitCode, signal) => resolveCode(exitCode ?? (signal ? 1 : 0)));
+});
+
+await temporal.teardown();
+await pg?.stop();
+process.exit(code);
