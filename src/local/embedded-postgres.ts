@@ -33,7 +33,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     postgresFlags: ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
     onLog: log,
-    onError: log,
+    onError: (error) => log(String(error)),
   });
   if (!existsSync(join(options.dir, 'PG_VERSION'))) await server.initialise();
   await server.start();
