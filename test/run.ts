@@ -27,13 +27,19 @@ const pg = process.env.DATABASE_URL
       password: 'test-admin-password',
       keepData: false,
     });
-const temporal = await startTemporalDevServer();
+const uiPort = await freePort();
+const temporal = await startTemporalDevServer(uiPort);
 const address = temporal.connection.options.address;
 
 const code = await new Promise<number>((resolveCode) => {
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
     stdio: 'inherit',
-    env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL ?? pg?.url, TEMPORAL_TEST_ADDRESS: address },
+    env: {
+      ...process.env,
+      DATABASE_URL: process.env.DATABASE_URL ?? pg?.url,
+      TEMPORAL_TEST_ADDRESS: address,
+      TEMPORAL_TEST_UI_URL: `http://127.0.0.1:${uiPort}`,
+    },
   });
   child.on('exit', (exitCode, signal) => resolveCode(exitCode ?? (signal ? 1 : 0)));
 });

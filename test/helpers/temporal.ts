@@ -5,12 +5,13 @@ import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
 
 let shared: Promise<TestWorkflowEnvironment> | undefined;
 
-/** Starts a real Temporal dev server with our search attributes registered. */
-export function startTemporalDevServer(): Promise<TestWorkflowEnvironment> {
+/** Starts a real Temporal dev server with our search attributes registered (and its Web UI when given a port). */
+export function startTemporalDevServer(uiPort?: number): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: temporalExecutable(process.env),
       searchAttributes: SEARCH_ATTRIBUTES,
+      ...(uiPort ? { ui: true, uiPort } : {}),
       extraArgs: ['--log-level', 'error'],
     },
   });
