@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.data/', '.tools/', 'test-results/', 'bench/results/'] },
+  { ignores: ['dist/', 'node_modules/', '.data/', '.tools/', 'test-results/', 'bench/results/', 'generated/'] },
   js.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
   ...tseslint.configs.recommended,

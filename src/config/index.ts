@@ -1,4 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+
+/** The package's own tenant schema (from src/config or dist/config, two levels below the package root). */
+const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 /** Which process is asking: each needs a different subset of the settings. */
 export type ProcessRole = 'webhook' | 'worker' | 'client';
@@ -26,8 +30,13 @@ const positiveNumber = (fallback: number) =>
     })
     .transform((v) => (v === undefined ? fallback : Number(v)));
 
+/** 0 asks the OS for any free port. */
 const port = (fallback: number) =>
-  positiveInt(fallback).refine((v) => v <= 65535, { message: 'must be a port number (1-65535)' });
+  optionalString
+    .refine((v) => v === undefined || (/^[0-9]+$/.test(v) && Number(v) <= 65535), {
+      message: 'must be a port number (0-65535)',
+    })
+    .transform((v) => (v === undefined ? fallback : Number(v)));
 
 const envSchema = z.object({
   PORT: port(3000),
@@ -61,6 +70,7 @@ const envSchema = z.object({
     message: 'must be at least 32 characters (tenant passwords are derived from it)',
   }),
   POSTGRES_REGION: optionalString.transform((v) => v ?? 'local'),
+  MIGRATIONS_DIR: optionalString,
 
   XATA_API_KEY: optionalString,
   XATA_API_URL: url('Xata platform API'),
@@ -70,6 +80,18 @@ const envSchema = z.object({
   XATA_WORKSPACE_ID: optionalString,
   XATA_WORKSPACE_SLUG: optionalString,
   XATA_REGION: optionalString,
+  XATA_TLS: optionalString
+    .refine((v) => v === undefined || v === 'true' || v === 'false', { message: 'must be true or false' })
+    .transform((v) => v !== 'false'),
+  XATA_INSTANCE_TYPE: optionalString,
+  XATA_IMAGE: optionalString,
+  XATA_LITE_HOST: optionalString.refine((v) => v === undefined || v.split(',').length === 2, {
+    message: 'must be "<main URL>,<workspaces URL template>"',
+  }),
+  XATA_LITE_POSTGRES_HOST: optionalString,
+  XATA_LITE_POSTGRES_PORT: port(5432),
+  XATA_LITE_POSTGRES_USER: optionalString,
+  XATA_LITE_POSTGRES_DATABASE: optionalString,
 
   HOOKDECK_WEBHOOK_SECRET: optionalString,
   HOOKDECK_API_KEY: optionalString,
@@ -99,6 +121,8 @@ export interface Config {
     webhookSigningSecret?: string;
   };
   provider: ProviderName;
+  /** The tenant schema: a folder of NNNN_name.sql files. */
+  migrationsDir: string;
   postgres: { adminUrl?: string; passwordSecret?: string; region: string };
   xata: {
     apiKey?: string;
@@ -108,6 +132,13 @@ export interface Config {
     parentBranch?: string;
     workspaceId?: string;
     region?: string;
+    /** TLS to branch databases; only a local stand-in turns it off. */
+    tls: boolean;
+    instanceType?: string;
+    image?: string;
+    /** Xata Lite hosts and PostgreSQL endpoint overrides (a local stand-in); unset means Xata's own. */
+    liteHost?: { main: string; workspaces: string };
+    litePostgres?: { host: string; port: number; user?: string; database?: string };
   };
   hookdeck: { webhookSecret?: string; apiKey?: string };
 }
@@ -186,6 +217,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, role: Pro
       webhookSigningSecret: env.CLERK_WEBHOOK_SIGNING_SECRET ?? env.CLERK_WEBHOOK_SECRET,
     },
     provider: env.DB_PROVIDER,
+    migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
     postgres: { adminUrl: env.DATABASE_URL, passwordSecret: env.TENANT_PASSWORD_SECRET, region: env.POSTGRES_REGION },
     xata: {
       apiKey: env.XATA_API_KEY,
@@ -195,6 +227,20 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, role: Pro
       parentBranch: env.XATA_PARENT_BRANCH,
       workspaceId: env.XATA_WORKSPACE_ID ?? env.XATA_WORKSPACE_SLUG,
       region: env.XATA_REGION,
+      tls: env.XATA_TLS,
+      instanceType: env.XATA_INSTANCE_TYPE,
+      image: env.XATA_IMAGE,
+      liteHost: env.XATA_LITE_HOST
+        ? { main: env.XATA_LITE_HOST.split(',')[0]!.trim(), workspaces: env.XATA_LITE_HOST.split(',')[1]!.trim() }
+        : undefined,
+      litePostgres: env.XATA_LITE_POSTGRES_HOST
+        ? {
+            host: env.XATA_LITE_POSTGRES_HOST,
+            port: env.XATA_LITE_POSTGRES_PORT,
+            user: env.XATA_LITE_POSTGRES_USER,
+            database: env.XATA_LITE_POSTGRES_DATABASE,
+          }
+        : undefined,
     },
     hookdeck: { webhookSecret: env.HOOKDECK_WEBHOOK_SECRET, apiKey: env.HOOKDECK_API_KEY },
   };

@@ -6,6 +6,11 @@ import { startEmbeddedPostgres } from '../../src/local/embedded-postgres.js';
 import { freePort } from '../../src/local/free-port.js';
 
 let shared: Promise<string> | undefined;
+let stopEmbedded: (() => Promise<void>) | undefined;
+// Registered at import, on the root test: an `after` registered inside a suite's hook would run too early.
+after(async () => {
+  await stopEmbedded?.();
+});
 
 /**
  * The admin URL of a real PostgreSQL for tests: DATABASE_URL when set (test/run.ts sets it to one server
@@ -21,7 +26,7 @@ export function testDatabaseUrl(): Promise<string> {
       password: 'test-admin-password',
       keepData: false,
     });
-    after(() => pg.stop());
+    stopEmbedded = () => pg.stop();
     return pg.url;
   })();
   return shared;

@@ -4,6 +4,10 @@ import { temporalExecutable } from '../../src/local/temporal-binary.js';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
 
 let shared: Promise<TestWorkflowEnvironment> | undefined;
+// Registered at import, on the root test: an `after` registered inside a suite's hook would run too early.
+after(async () => {
+  if (shared) await (await shared).teardown();
+});
 
 /** Starts a real Temporal dev server with our search attributes registered (and its Web UI when given a port). */
 export function startTemporalDevServer(uiPort?: number): Promise<TestWorkflowEnvironment> {
@@ -24,11 +28,9 @@ export function startTemporalDevServer(uiPort?: number): Promise<TestWorkflowEnv
 export function testTemporal(): Promise<TestWorkflowEnvironment> {
   shared ??= (async () => {
     const address = process.env.TEMPORAL_TEST_ADDRESS;
-    const env = address
-      ? await TestWorkflowEnvironment.createFromExistingServer({ address, namespace: 'default' })
-      : await startTemporalDevServer();
-    after(() => env.teardown());
-    return env;
+    return address
+      ? TestWorkflowEnvironment.createFromExistingServer({ address, namespace: 'default' })
+      : startTemporalDevServer();
   })();
   return shared;
 }

@@ -1,0 +1,87 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { FaultInjector, type FaultSettings, type FaultStats } from './faults.js';
+import { newId } from './ids.js';
+import { parseClerkStandInOptions, parseWebhookEndpoint, type ClerkStandInOptions } from './options.js';
+import { routes } from './routes.js';
+import { createStandInServer } from './server.js';
+import { UserStore } from './user-store.js';
+import { WebhookDelivery, type DeliveryMatch, type DeliveryRecord, type WebhookEndpoint } from './webhook-delivery.js';
+
+export {
+  clerkStandInOptionsSchema,
+  parseClerkStandInOptions,
+  type ClerkStandInOptions,
+  type ParsedClerkStandInOptions,
+} from './options.js';
+export { ClerkStandInOptionsError } from './settings-error.js';
+export type { FaultSettings, FaultStats } from './faults.js';
+export type {
+  DeliveryAttempt,
+  DeliveryMatch,
+  DeliveryRecord,
+  DeliveryState,
+  WebhookEndpoint,
+} from './webhook-delivery.js';
+export { USER_ID_PATTERN } from './ids.js';
+
+export interface ClerkStandIn {
+  /** Base URL to give `createClerkClient({ apiUrl })`, e.g. `http://127.0.0.1:3100`. */
+  readonly url: string;
+  readonly port: number;
+  readonly instanceId: string;
+  /** Closes the server and cancels every pending webhook retry; nothing keeps running afterwards. */
+  stop(): Promise<void>;
+  addWebhookEndpoint(endpoint: WebhookEndpoint): void;
+  /** Changes only the fields given; the others keep their values. */
+  setFaults(faults: FaultSettings): void;
+  faultStats(): FaultStats;
+  /** Every webhook delivery so far (or those matching), with each attempt. Copies: safe to keep. */
+  deliveries(match?: DeliveryMatch): DeliveryRecord[];
+  /** Resolves once a delivery matching `match` has succeeded, failed for good or been cancelled. */
+  waitForDelivery(match: DeliveryMatch, timeoutMs?: number): Promise<DeliveryRecord>;
+}
+
+/**
+ * Starts a local stand-in for the Clerk Backend API subset per-user-db uses, which also sends Clerk's
+ * `user.created` / `user.deleted` webhooks the way Svix does. Used by tests and by the offline `npm start`.
+ */
+export async function startClerkStandIn(options: ClerkStandInOptions): Promise<ClerkStandIn> {
+  const { logger, ...data } = options;
+  const settings = parseClerkStandInOptions(data);
+  const instanceId = settings.instanceId ?? newId('ins');
+  const faults = new FaultInjector(settings.faults);
+  const webhooks = new WebhookDelivery(settings.webhooks, {
+    retryTimeScale: settings.retryTimeScale,
+    attemptTimeoutMs: settings.attemptTimeoutMs,
+    logger,
+  });
+  const server = createStandInServer({
+    routes: routes({ store: new UserStore(), faults, webhooks, instanceId, logger }),
+    secretKey: settings.secretKey,
+    beforeBackendApi: () => faults.onRequest(),
+    logger,
+  });
+  server.listen(settings.port, settings.host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const url = `http://${host}:${port}`;
+  logger?.info({ url, instanceId, webhookEndpoints: settings.webhooks.length }, 'Clerk stand-in listening');
+
+  return {
+    url,
+    port,
+    instanceId,
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await Promise.all([closed, webhooks.stop()]);
+    },
+    addWebhookEndpoint: (endpoint) => webhooks.addEndpoint(parseWebhookEndpoint(endpoint)),
+    setFaults: (changes) => faults.update(changes),
+    faultStats: () => faults.stats(),
+    deliveries: (match) => webhooks.deliveries(match),
+    waitForDelivery: (match, timeoutMs) => webhooks.waitForDelivery(match, timeoutMs),
+  };
+}

@@ -1,0 +1,137 @@
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { FaultInjector } from './faults.js';
+import { readJsonBody } from './http.js';
+import {
+  createUserBody,
+  deliveriesQuery,
+  metadataBody,
+  parseOrThrow,
+  queryInput,
+  userCountQuery,
+  userListQuery,
+} from './request-schemas.js';
+import { deletedUserJson, userJson } from './user-json.js';
+import type { MetadataFields, UserFilters, UserRecord, UserStore } from './user-store.js';
+import type { WebhookDelivery } from './webhook-delivery.js';
+import { httpRequestAttributes, userEvent } from './webhook-event.js';
+
+export interface RouteDeps {
+  store: UserStore;
+  faults: FaultInjector;
+  webhooks: WebhookDelivery;
+  instanceId: string;
+  logger?: Logger;
+}
+
+export interface RouteContext {
+  request: IncomingMessage;
+  /** The path's `:id`, when the route has one. */
+  id: string;
+  query: URLSearchParams;
+}
+
+export interface Route {
+  method: string;
+  path: RegExp;
+  /** Whether injected faults (429/500 shares) apply: true for the Backend API, not for the stand-in's own routes. */
+  backendApi: boolean;
+  handle(context: RouteContext): Promise<unknown> | unknown;
+}
+
+const filtersOf = (query: { user_id: string[]; external_id: string[]; email_address: string[] }): UserFilters => ({
+  userIds: query.user_id,
+  externalIds: query.external_id,
+  emailAddresses: query.email_address,
+});
+
+async function metadataFields(request: IncomingMessage): Promise<MetadataFields> {
+  const body = parseOrThrow(metadataBody, await readJsonBody(request));
+  return {
+    publicMetadata: body.public_metadata,
+    privateMetadata: body.private_metadata,
+    unsafeMetadata: body.unsafe_metadata,
+  };
+}
+
+/** The Backend API subset per-user-db uses, plus `GET /_stand-in/deliveries`. */
+export function routes({ store, faults, webhooks, instanceId, logger }: RouteDeps): Route[] {
+  const api = (method: string, path: RegExp, handle: Route['handle']): Route => ({
+    method,
+    path,
+    backendApi: true,
+    handle,
+  });
+  const writeMetadata = async (
+    { request, id }: RouteContext,
+    write: (id: string, fields: MetadataFields) => UserRecord,
+  ) => {
+    store.get(id); // 404 for an unknown user before it takes a slot of the per-user limit
+    faults.onMetadataWrite(id);
+    return userJson(write(id, await metadataFields(request)));
+  };
+
+  return [
+    api('POST', /^\/v1\/users$/, async ({ request }) => {
+      const body = parseOrThrow(createUserBody, await readJsonBody(request));
+      const user = store.create({
+        externalId: body.external_id,
+        username: body.username,
+        firstName: body.first_name,
+        lastName: body.last_name,
+        passwordEnabled: body.password !== undefined,
+        emailAddresses: body.email_address ?? [],
+        publicMetadata: body.public_metadata,
+        privateMetadata: body.private_metadata,
+        unsafeMetadata: body.unsafe_metadata,
+        createdAt: body.created_at === undefined ? undefined : Date.parse(body.created_at),
+      });
+      logger?.info({ userId: user.id }, 'user created');
+      const json = userJson(user);
+      webhooks.send(userEvent('user.created', json, instanceId, httpRequestAttributes(request)));
+      return json;
+    }),
+    api('GET', /^\/v1\/users\/count$/, ({ query }) => ({
+      object: 'total_count',
+      total_count: store.count(filtersOf(parseOrThrow(userCountQuery, queryInput(query)))),
+    })),
+    api('GET', /^\/v1\/users$/, ({ query }) => {
+      const parsed = parseOrThrow(userListQuery, queryInput(query));
+      const users = store.list({
+        ...filtersOf(parsed),
+        limit: parsed.limit,
+        offset: parsed.offset,
+        orderBy: parsed.order_by,
+      });
+      return users.map(userJson);
+    }),
+    api('GET', /^\/v1\/users\/([^/]+)$/, ({ id }) => userJson(store.get(id))),
+    api('PATCH', /^\/v1\/users\/([^/]+)\/metadata$/, (context) =>
+      writeMetadata(context, (id, fields) => store.mergeMetadata(id, fields)),
+    ),
+    api('PUT', /^\/v1\/users\/([^/]+)\/metadata$/, (context) =>
+      writeMetadata(context, (id, fields) => store.replaceMetadata(id, fields)),
+    ),
+    api('DELETE', /^\/v1\/users\/([^/]+)$/, ({ request, id }) => {
+      const json = deletedUserJson(store.delete(id));
+      logger?.info({ userId: id }, 'user deleted');
+      webhooks.send(userEvent('user.deleted', json, instanceId, httpRequestAttributes(request)));
+      return json;
+    }),
+    {
+      method: 'GET',
+      path: /^\/_stand-in\/deliveries$/,
+      backendApi: false,
+      handle: ({ query }) => {
+        const match = parseOrThrow(deliveriesQuery, Object.fromEntries(query));
+        return {
+          data: webhooks.deliveries({
+            messageId: match.message_id,
+            eventType: match.event_type,
+            userId: match.user_id,
+          }),
+        };
+      },
+    },
+  ];
+}

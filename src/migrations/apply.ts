@@ -1,0 +1,123 @@
+import pg, { type ClientConfig } from 'pg';
+import { MigrationChecksumError, MigrationFailedError, MigrationHistoryError } from './errors.js';
+import { assertSequence, migrationFile, type Migration } from './load.js';
+
+export interface MigrationResult {
+  fromVersion: number;
+  toVersion: number;
+  /** Versions applied by this call, in order; empty when the database was already up to date. */
+  applied: number[];
+}
+
+/** Schema-qualified, so a migration that changes search_path cannot hide the record from the runner. */
+const TABLE = 'public.per_user_db_schema_migrations';
+/** Advisory locks are per database, so this one key serialises the runners of one tenant only. */
+const LOCK_KEY = '8098983514393391474'; // the bytes of "per_user" as a bigint
+
+interface AppliedRow {
+  version: number;
+  name: string;
+  checksum: string;
+}
+
+/**
+ * Brings a database up to the newest migration: in ONE transaction under a transaction-scoped advisory lock,
+ * checks that the files already applied are unchanged, applies the pending ones in order and records them.
+ * A failure anywhere rolls everything back; a concurrent run waits for the lock, then finds nothing to do.
+ * Migrations must therefore be transactional SQL (no CREATE INDEX CONCURRENTLY, no COMMIT).
+ */
+export async function applyMigrations(
+  connection: ClientConfig,
+  migrations: readonly Migration[],
+): Promise<MigrationResult> {
+  assertSequence(migrations);
+  return withClient(connection, async (client) => {
+    await client.query('BEGIN');
+    try {
+      const result = await applyPending(client, migrations);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** The version a database's schema is at: 0 when no migration was ever applied. */
+export async function schemaVersion(connection: ClientConfig): Promise<number> {
+  return withClient(connection, async (client) => {
+    const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [TABLE]);
+    if (!rows[0]?.present) return 0;
+    const result = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0) AS version FROM ${TABLE}`);
+    return result.rows[0]?.version ?? 0;
+  });
+}
+
+async function applyPending(client: pg.Client, migrations: readonly Migration[]): Promise<MigrationResult> {
+  await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [LOCK_KEY]);
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${TABLE} (
+       version integer PRIMARY KEY,
+       name text NOT NULL,
+       checksum text NOT NULL,
+       applied_at timestamptz NOT NULL DEFAULT now()
+     )`,
+  );
+  const { rows } = await client.query<AppliedRow>(`SELECT version, name, checksum FROM ${TABLE} ORDER BY version`);
+  verifyApplied(rows, migrations);
+  const fromVersion = rows.length;
+  const pending = migrations.slice(fromVersion);
+  for (const migration of pending) {
+    try {
+      await client.query(migration.sql);
+    } catch (error) {
+      throw new MigrationFailedError(migrationFile(migration), fromVersion, error);
+    }
+    await client.query(`INSERT INTO ${TABLE} (version, name, checksum) VALUES ($1, $2, $3)`, [
+      migration.version,
+      migration.name,
+      migration.checksum,
+    ]);
+  }
+  return { fromVersion, toVersion: fromVersion + pending.length, applied: pending.map((m) => m.version) };
+}
+
+/** The record must be versions 1…n, each matching its file exactly. */
+function verifyApplied(rows: readonly AppliedRow[], migrations: readonly Migration[]): void {
+  rows.forEach((row, index) => {
+    if (row.version !== index + 1) {
+      throw new MigrationHistoryError(
+        `The database's migration record skips from version ${index} to ${row.version}; it was changed by hand`,
+      );
+    }
+    const migration = migrations[index];
+    if (!migration) {
+      throw new MigrationHistoryError(
+        `The database is at schema version ${rows.length}, newer than the newest migration file ` +
+          `(version ${migrations.length}); it was migrated by a newer release`,
+      );
+    }
+    if (row.name !== migration.name || row.checksum !== migration.checksum) {
+      const file = migrationFile(migration);
+      throw new MigrationChecksumError(
+        `Migration ${file} was changed after it was applied (applied as ${migrationFile(row)}, checksum ` +
+          `${row.checksum.slice(0, 12)}…; the file now has ${migration.checksum.slice(0, 12)}…). ` +
+          'Applied migrations must never be edited: restore the file and add a new one instead.',
+        file,
+      );
+    }
+  });
+}
+
+async function withClient<T>(connection: ClientConfig, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client(connection);
+  // A connection lost between queries is reported by the next query; without a listener it would crash.
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,225 @@
+import pg from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
+import { z } from 'zod';
+import { tenantConnectionConfig } from './tenant-connection.js';
+import { tenantPasswordVerifier } from './tenant-credentials.js';
+import { TENANT_NAME_PREFIX, tenantDatabaseName, userIdFromTenantDatabaseName } from './tenant-names.js';
+import { PermanentProviderError, type DatabaseProvider, type TenantDatabase } from './types.js';
+
+export interface PostgresProviderOptions {
+  /** postgres://user:password@host:port/db of a role that may CREATE ROLE and CREATE DATABASE. */
+  adminUrl: string;
+  /** TENANT_PASSWORD_SECRET: every tenant role's password is derived from it. */
+  passwordSecret: string;
+  /** The one region this server stands for. */
+  region: string;
+  /** Admin connections kept open (default 4). */
+  poolSize?: number;
+}
+
+const optionsSchema = z.object({
+  adminUrl: z.string().refine((v) => URL.canParse(v) && /^postgres(ql)?:$/.test(new URL(v).protocol), {
+    message: 'must be a postgres:// URL',
+  }),
+  passwordSecret: z.string().min(32, { message: 'must be at least 32 characters' }),
+  region: z.string().min(1, { message: 'must not be empty' }),
+  poolSize: z.number().int().min(1).max(100).optional(),
+});
+
+const LIST_PAGE_SIZE = 500;
+
+// "Already there": duplicate_object (role), duplicate_database, and unique_violation, which is what the loser of
+// two concurrent CREATE ROLE / CREATE DATABASE statements gets.
+const ROLE_EXISTS = new Set(['42710', '23505']);
+const DATABASE_EXISTS = new Set(['42P04', '23505']);
+const DATABASE_MISSING = '3D000';
+const ROLE_MISSING = '42704';
+
+/** One PostgreSQL server; each user gets a database of their own, owned by a login role of their own. */
+export function createPostgresProvider(options: PostgresProviderOptions): DatabaseProvider {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new PermanentProviderError(`Invalid postgres provider options: ${problems}`, 'InvalidRequest');
+  }
+  const { adminUrl, passwordSecret, region, poolSize } = parsed.data;
+  const { password: adminPassword } = parseIntoClientConfig(adminUrl);
+  const pool = new pg.Pool({ connectionString: adminUrl, max: poolSize ?? 4, application_name: 'per-user-db' });
+  // An idle admin connection that breaks (server restart) is discarded by the pool; without a listener the
+  // 'error' event would crash the worker.
+  pool.on('error', () => undefined);
+
+  /** Runs admin statements, turning refused credentials into a permanent error and keeping the password out. */
+  async function asAdmin<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw adminError(error, adminPassword);
+    }
+  }
+
+  /**
+   * Runs one tenant's DDL on one admin session holding an advisory lock on the tenant's name, so concurrent
+   * creates and drops of the same tenant (from any worker) take turns: PostgreSQL answers two concurrent
+   * ALTER ROLE or GRANT/REVOKE on one object with "tuple concurrently updated".
+   */
+  async function lockedForTenant<T>(name: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    let unlocked = false;
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [name]);
+      const result = await work(client);
+      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [name]);
+      unlocked = true;
+      return result;
+    } finally {
+      // A session that may still hold the lock is closed rather than pooled: closing it frees the lock.
+      client.release(!unlocked);
+    }
+  }
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    name: 'postgres',
+
+    async regions() {
+      return [region];
+    },
+
+    async create(userId, { region: requested }) {
+      const name = tenantDatabaseName(userId);
+      if (requested !== undefined && requested !== region) {
+        throw new PermanentProviderError(
+          `Region "${requested}" is not available for the postgres provider; allowed regions: ${region}`,
+          'InvalidRequest',
+        );
+      }
+      const verifier = await tenantPasswordVerifier(passwordSecret, userId);
+      await asAdmin(() =>
+        lockedForTenant(name, async (client) => {
+          await ensureRole(client, name, verifier);
+          await ensureDatabase(client, name);
+          // Every role may connect to every database by default; a tenant's database is for its owner only.
+          await client.query(`REVOKE ALL ON DATABASE ${pg.escapeIdentifier(name)} FROM PUBLIC`);
+        }),
+      );
+      return { provider: 'postgres', name, region };
+    },
+
+    async adminConnection(db: TenantDatabase) {
+      if (db.provider !== 'postgres') {
+        throw new PermanentProviderError(`Database "${db.name}" belongs to provider ${db.provider}`, 'InvalidRequest');
+      }
+      const userId = userIdFromTenantDatabaseName(db.name);
+      if (userId === undefined) {
+        throw new PermanentProviderError(`"${db.name}" is not a tenant database name`, 'InvalidName');
+      }
+      // The tenant role itself, so every object the migrations create is owned by the tenant.
+      return tenantConnectionConfig({ adminUrl, passwordSecret }, userId);
+    },
+
+    async drop(userId) {
+      const name = tenantDatabaseName(userId);
+      const id = pg.escapeIdentifier(name);
+      return asAdmin(() =>
+        lockedForTenant(name, async (client) => {
+          const database = await dropIfThere(client, `DROP DATABASE ${id} WITH (FORCE)`, DATABASE_MISSING);
+          const role = await dropIfThere(client, `DROP ROLE ${id}`, ROLE_MISSING);
+          return { existed: database || role };
+        }),
+      );
+    },
+
+    async *list() {
+      let after = '';
+      for (;;) {
+        const { rows } = await asAdmin(() =>
+          pool.query<{ datname: string }>(
+            `SELECT datname FROM pg_database WHERE starts_with(datname, $1) AND datname > $2
+             ORDER BY datname LIMIT $3`,
+            [TENANT_NAME_PREFIX, after, LIST_PAGE_SIZE],
+          ),
+        );
+        for (const { datname } of rows) {
+          if (userIdFromTenantDatabaseName(datname) !== undefined)
+            yield { provider: 'postgres', name: datname, region };
+        }
+        const last = rows.at(-1);
+        if (rows.length < LIST_PAGE_SIZE || last === undefined) return;
+        after = last.datname;
+      }
+    },
+
+    close() {
+      closing ??= pool.end();
+      return closing;
+    },
+  };
+}
+
+async function ensureRole(client: pg.ClientBase, name: string, verifier: string): Promise<void> {
+  const role = pg.escapeIdentifier(name);
+  const password = pg.escapeLiteral(verifier);
+  try {
+    await client.query(`CREATE ROLE ${role} LOGIN PASSWORD ${password}`);
+  } catch (error) {
+    if (!ROLE_EXISTS.has(codeOf(error))) throw error;
+    // Converges a role left by an earlier attempt, and re-sets the password after the secret was rotated.
+    await client.query(`ALTER ROLE ${role} LOGIN PASSWORD ${password}`);
+  }
+}
+
+async function ensureDatabase(client: pg.ClientBase, name: string): Promise<void> {
+  const id = pg.escapeIdentifier(name);
+  try {
+    // FILE_COPY: far less WAL than WAL_LOG and flat tail latency (research/postgres.md).
+    await client.query(`CREATE DATABASE ${id} OWNER ${id} STRATEGY FILE_COPY`);
+  } catch (error) {
+    if (!DATABASE_EXISTS.has(codeOf(error))) throw error;
+  }
+}
+
+/** Runs a DROP; answers false when the object was already gone. */
+async function dropIfThere(client: pg.ClientBase, statement: string, missingCode: string): Promise<boolean> {
+  try {
+    await client.query(statement);
+    return true;
+  } catch (error) {
+    if (codeOf(error) === missingCode) return false;
+    throw error;
+  }
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+/**
+ * Maps an admin failure: refused credentials and missing privileges are permanent. Any error that still
+ * carries the admin password (a driver echoing a connection string) has it blanked out.
+ */
+function adminError(error: unknown, adminPassword: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const forms =
+    typeof adminPassword === 'string' && adminPassword !== '' ? [adminPassword, encodeURIComponent(adminPassword)] : [];
+  const clean = (text: string) => forms.reduce((t, secret) => t.replaceAll(secret, '***'), text);
+  const message = clean(error.message);
+  switch (codeOf(error)) {
+    case '28P01':
+    case '28000':
+      return new PermanentProviderError(
+        `PostgreSQL refused the admin credentials (DATABASE_URL): ${message}`,
+        'BadCredentials',
+      );
+    case '42501':
+      return new PermanentProviderError(
+        `The PostgreSQL admin role (DATABASE_URL) lacks a privilege it needs: ${message}`,
+        'BadCredentials',
+      );
+  }
+  error.message = message;
+  if (error.stack) error.stack = clean(error.stack);
+  return error;
+}

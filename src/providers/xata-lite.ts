@@ -1,0 +1,209 @@
+import { FetcherError, XataApiClient } from '@xata.io/client';
+import type { ClientConfig } from 'pg';
+import { z } from 'zod';
+import { tenantDatabaseName, userIdFromTenantDatabaseName } from './tenant-names.js';
+import { xataError } from './xata-errors.js';
+import { PermanentProviderError, type DatabaseProvider, type TenantDatabase } from './types.js';
+
+/** The branch every Lite database is created with; tenants use only this one. */
+const BRANCH = 'main';
+
+/**
+ * Where a Lite database is reached over the PostgreSQL wire. Every string may hold `{workspaceId}`,
+ * `{region}`, `{db}` and `{branch}`.
+ */
+export interface XataLitePostgresEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  ssl: boolean;
+}
+
+/** Xata Lite's own endpoint: `postgresql://{workspaceId}:{apiKey}@{region}.sql.xata.sh:5432/{db}:{branch}?sslmode=require`. */
+export const XATA_LITE_POSTGRES: XataLitePostgresEndpoint = {
+  host: '{region}.sql.xata.sh',
+  port: 5432,
+  user: '{workspaceId}',
+  database: '{db}:{branch}',
+  ssl: true,
+};
+
+export interface XataLiteProviderOptions {
+  apiKey: string;
+  workspaceId: string;
+  /** Default region for new databases. */
+  region: string;
+  /** The SDK's hosts; `{ main, workspaces }` with `{workspaceId}`/`{region}` placeholders. Default: production. */
+  host?: { main: string; workspaces: string };
+  postgres?: XataLitePostgresEndpoint;
+  /**
+   * Longest wait for one API call. The SDK retries a 429 forever and cannot be aborted, so without this an
+   * activity could hang. Default 30 s.
+   */
+  callTimeoutMs?: number;
+}
+
+const optionsSchema = z.object({
+  apiKey: z.string().min(1, 'XATA_API_KEY is required'),
+  workspaceId: z.string().regex(/^[a-zA-Z0-9_~:-]+$/, 'XATA_WORKSPACE_ID must be a Xata workspace id'),
+  region: z.string().min(1, 'XATA_REGION is required'),
+});
+const databaseSchema = z.object({ name: z.string().min(1), region: z.string().min(1) });
+const databaseListSchema = z.object({ databases: z.array(databaseSchema) });
+const regionsSchema = z.object({ regions: z.array(z.object({ id: z.string().min(1) })) });
+
+/** A Lite API call that did not settle in time; retryable, the SDK may still be waiting out a rate limit. */
+export class XataLiteTimeoutError extends Error {
+  constructor(operation: string, timeoutMs: number) {
+    super(`Xata Lite ${operation} did not answer within ${timeoutMs} ms (rate limited or unreachable); try again`);
+    this.name = 'XataLiteTimeoutError';
+  }
+}
+
+/**
+ * DB_PROVIDER=xata-lite (legacy): one Xata Lite database per user, named `tenant_<clerk user id>`, created with
+ * PostgreSQL access on; the schema is applied over the PostgreSQL wire.
+ */
+export function createXataLiteProvider(options: XataLiteProviderOptions): DatabaseProvider {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new PermanentProviderError(
+      `Invalid Xata Lite settings: ${parsed.error.issues[0]?.message}`,
+      'InvalidRequest',
+    );
+  }
+  const { apiKey, workspaceId } = options;
+  const timeoutMs = options.callTimeoutMs ?? 30_000;
+  const endpoint = options.postgres ?? XATA_LITE_POSTGRES;
+  const xata = new XataApiClient({ apiKey, host: options.host ?? 'production' });
+  const secrets = [apiKey];
+
+  const call = async <T>(operation: string, schema: z.ZodType<T>, run: () => Promise<unknown>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new XataLiteTimeoutError(operation, timeoutMs)), timeoutMs);
+    });
+    let body: unknown;
+    try {
+      body = await Promise.race([run(), timeout]);
+    } catch (error) {
+      throw toProviderError(operation, error, secrets);
+    } finally {
+      clearTimeout(timer);
+    }
+    const result = schema.safeParse(body);
+    if (!result.success) {
+      throw new Error(`Xata Lite ${operation} answered in an unexpected shape: ${result.error.issues[0]?.message}`);
+    }
+    return result.data;
+  };
+
+  const describe = async (dbName: string): Promise<TenantDatabase | undefined> => {
+    try {
+      const db = await call('getDatabaseMetadata', databaseSchema, () =>
+        xata.databases.getDatabaseMetadata({ pathParams: { workspaceId, dbName } }),
+      );
+      return tenant(db);
+    } catch (error) {
+      if (error instanceof PermanentProviderError && error.type === 'NotFound') return undefined;
+      throw error;
+    }
+  };
+
+  const regions = async () => {
+    const offered = (
+      await call('listRegions', regionsSchema, () => xata.databases.listRegions({ pathParams: { workspaceId } }))
+    ).regions.map((r) => r.id);
+    return [options.region, ...offered.filter((r) => r !== options.region)];
+  };
+
+  return {
+    name: 'xata-lite',
+    regions,
+
+    async create(userId, { region }) {
+      const dbName = tenantDatabaseName(userId);
+      const existing = await describe(dbName);
+      if (existing) return existing;
+      const wanted = region ?? options.region;
+      const offered = await regions();
+      if (!offered.includes(wanted)) {
+        throw new PermanentProviderError(
+          `Region "${wanted}" is not offered by Xata Lite (regions: ${offered.join(', ')})`,
+          'InvalidRequest',
+        );
+      }
+      try {
+        await call('createDatabase', z.unknown(), () =>
+          xata.databases.createDatabase({
+            pathParams: { workspaceId, dbName },
+            body: { region: wanted, branchName: BRANCH, postgresEnabled: true },
+          }),
+        );
+      } catch (error) {
+        // "Already exists" (409/422) after a concurrent create: the re-read below settles it.
+        if (!(error instanceof PermanentProviderError && error.type === 'InvalidRequest')) throw error;
+        if (!(await describe(dbName))) throw error;
+      }
+      return { provider: 'xata-lite', name: dbName, region: wanted };
+    },
+
+    async adminConnection(db) {
+      const fill = (template: string) =>
+        template
+          .replaceAll('{workspaceId}', workspaceId)
+          .replaceAll('{region}', db.region)
+          .replaceAll('{db}', db.name)
+          .replaceAll('{branch}', BRANCH);
+      return {
+        host: fill(endpoint.host),
+        port: endpoint.port,
+        user: fill(endpoint.user),
+        database: fill(endpoint.database),
+        // The API key is the password: a function, so printing the config object does not print it.
+        password: () => apiKey,
+        ssl: endpoint.ssl,
+      } satisfies ClientConfig;
+    },
+
+    async drop(userId) {
+      const dbName = tenantDatabaseName(userId);
+      try {
+        await call('deleteDatabase', z.unknown(), () =>
+          xata.databases.deleteDatabase({ pathParams: { workspaceId, dbName } }),
+        );
+        return { existed: true };
+      } catch (error) {
+        if (error instanceof PermanentProviderError && error.type === 'NotFound') return { existed: false };
+        throw error;
+      }
+    },
+
+    async *list() {
+      const { databases } = await call('getDatabaseList', databaseListSchema, () =>
+        xata.databases.getDatabaseList({ pathParams: { workspaceId } }),
+      );
+      for (const db of databases) if (userIdFromTenantDatabaseName(db.name) !== undefined) yield tenant(db);
+    },
+
+    async close() {},
+  };
+}
+
+function tenant(db: { name: string; region: string }): TenantDatabase {
+  return { provider: 'xata-lite', name: db.name, region: db.region };
+}
+
+function toProviderError(operation: string, error: unknown, secrets: readonly string[]): Error {
+  if (error instanceof PermanentProviderError || error instanceof XataLiteTimeoutError) return error;
+  if (error instanceof FetcherError) {
+    const status = Number(error.status);
+    return xataError(
+      operation,
+      { status: Number.isInteger(status) ? status : undefined, message: error.message, requestId: error.requestId },
+      secrets,
+    );
+  }
+  return xataError(operation, { message: error instanceof Error ? error.message : String(error) }, secrets);
+}

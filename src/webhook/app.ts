@@ -1,0 +1,125 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Client } from '@temporalio/client';
+import type { ClerkClient } from '../clerk/client.js';
+import { clerkUserId, parseClerkEvent } from '../clerk/events.js';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../log.js';
+import { sendError } from './errors.js';
+import { startProvisioning } from './start-provisioning.js';
+import { databaseStatus } from './status.js';
+import { isTemporalUnavailable, withTemporalDeadline } from './temporal.js';
+import { createSvixVerifier } from './verify.js';
+
+export interface AppDeps {
+  config: Config;
+  temporal: Client;
+  logger: Logger;
+  /** Used by the demo page's routes; absent when the receiver runs without a Clerk secret key. */
+  clerk?: ClerkClient;
+}
+
+const RETRY_AFTER_SECONDS = 5;
+
+export function createApp({ config, temporal, logger }: AppDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  const verify = createSvixVerifier(config.clerk.webhookSigningSecret!);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await withTemporalDeadline(temporal, () => temporal.workflowService.getSystemInfo({}));
+      res.json({ status: 'ready', temporal: 'reachable' });
+    } catch {
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      sendError(res, 503, 'temporal_unavailable', 'Temporal is not reachable');
+    }
+  });
+
+  app.post(
+    '/webhooks/clerk',
+    express.raw({ type: () => true, limit: config.webhookMaxBodyBytes }),
+    async (req: Request, res: Response) => {
+      const svixId = req.header('svix-id');
+      const log = logger.child({ svixId });
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const verified = verify(raw, req.headers);
+      if (!verified.ok) {
+        log.warn({ reason: verified.reason }, 'webhook refused: signature');
+        return sendError(res, 401, 'invalid_signature', `Signature check failed: ${verified.reason}`);
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        log.warn('webhook refused: body is not JSON');
+        return sendError(res, 400, 'invalid_json', 'The body is not valid JSON');
+      }
+      const parsed = parseClerkEvent(body);
+      if (!parsed.ok) {
+        log.warn({ problems: parsed.problems }, 'webhook refused: payload');
+        return sendError(res, 400, 'invalid_payload', `Invalid event: ${parsed.problems.join('; ')}`);
+      }
+      const event = parsed.event;
+      if (event.type !== 'user.created') {
+        const eventType = event.type === 'ignored' ? event.eventType : event.type;
+        log.info({ eventType }, 'webhook ignored');
+        return res.status(200).json({ status: 'ignored', eventType });
+      }
+      const userId = event.data.id;
+      const region =
+        typeof event.data.unsafe_metadata?.region === 'string' ? event.data.unsafe_metadata.region : undefined;
+      try {
+        const result = await withTemporalDeadline(temporal, () =>
+          startProvisioning(temporal, config.temporal.taskQueue, { userId, region }),
+        );
+        log.info({ userId, workflowId: result.workflowId, outcome: result.outcome }, 'provisioning accepted');
+        return res.status(202).json({ status: result.outcome, workflowId: result.workflowId });
+      } catch (error) {
+        log.error({ userId, err: errorSummary(error) }, 'could not start provisioning');
+        res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+        return isTemporalUnavailable(error)
+          ? sendError(res, 503, 'temporal_unavailable', 'Temporal is not reachable; retry later')
+          : sendError(res, 503, 'temporal_unavailable', 'The workflow could not be started; retry later');
+      }
+    },
+  );
+
+  app.get('/api/users/:userId/database', async (req: Request, res: Response) => {
+    const userId = clerkUserId.safeParse(req.params.userId);
+    if (!userId.success) return sendError(res, 400, 'invalid_user_id', 'userId must be a Clerk user id (user_…)');
+    try {
+      const status = await databaseStatus(temporal, config, userId.data);
+      if (!status) return sendError(res, 404, 'not_found', `No database workflow for ${userId.data}`);
+      return res.json(status);
+    } catch (error) {
+      logger.error({ userId: userId.data, err: errorSummary(error) }, 'status lookup failed');
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      return sendError(res, 503, 'temporal_unavailable', 'Temporal is not reachable; retry later');
+    }
+  });
+
+  app.use((_req: Request, res: Response) => sendError(res, 404, 'not_found', 'No such route'));
+
+  // Body-parser errors (too large, aborted) and anything unexpected: a JSON answer, never a stack trace.
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: number }).status;
+    if (status === 413) {
+      return sendError(res, 413, 'payload_too_large', `The body is larger than ${config.webhookMaxBodyBytes} bytes`);
+    }
+    if (status && status >= 400 && status < 500) return sendError(res, status, 'invalid_payload', 'Bad request');
+    logger.error({ err: errorSummary(error) }, 'unhandled error');
+    return sendError(res, 500, 'internal_error', 'Internal error');
+  });
+  return app;
+}
+
+/** Name and message only: stacks and SDK objects stay out of logs. */
+function errorSummary(error: unknown): { name: string; message: string; cause?: string } {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  return { name: error.name, message: error.message, ...(cause ? { cause } : {}) };
+}

@@ -1,0 +1,16 @@
+import type { Response } from 'express';
+
+export type ErrorCode =
+  | 'invalid_signature'
+  | 'invalid_json'
+  | 'invalid_payload'
+  | 'payload_too_large'
+  | 'temporal_unavailable'
+  | 'not_found'
+  | 'invalid_user_id'
+  | 'internal_error';
+
+/** Every error answer has one shape: `{ error: { code, message } }`, and never a stack trace. */
+export function sendError(res: Response, status: number, code: ErrorCode, message: string): void {
+  res.status(status).json({ error: { code, message } });
+}

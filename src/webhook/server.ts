@@ -1,0 +1,37 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config/index.js';
+import { createLogger, type Logger } from '../log.js';
+import { createApp } from './app.js';
+import { createTemporalClient } from './temporal.js';
+
+export interface WebhookServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the receiver on config.port (0 = any free port). */
+export async function startWebhookServer(
+  config: Config,
+  options: { logger?: Logger; temporal?: Client; host?: string } = {},
+): Promise<WebhookServer> {
+  const logger = options.logger ?? createLogger(config.logLevel, 'webhook');
+  const temporal = options.temporal ?? createTemporalClient(config);
+  const app = createApp({ config, temporal, logger });
+  const host = options.host ?? '0.0.0.0';
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, host, (error?: Error) => (error ? reject(error) : resolve(s)));
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  logger.info({ url }, 'webhook receiver listening');
+  return {
+    url,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.temporal) await temporal.connection.close();
+    },
+  };
+}

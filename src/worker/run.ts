@@ -1,0 +1,68 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createClerkActivities, createDatabaseActivities } from '../activities/index.js';
+import { createClerkApi } from '../clerk/client.js';
+import type { Config } from '../config/index.js';
+import { createLogger, type Logger } from '../log.js';
+import { loadMigrations } from '../migrations/index.js';
+import { createProvider } from '../providers/index.js';
+import { workflowBundle } from './bundle.js';
+import { temporalConnectConfig } from './connection.js';
+
+export interface RunningWorker {
+  /** Resolves when both workers have stopped (after `shutdown()` or a fatal error). */
+  done: Promise<void>;
+  /** Graceful: in-flight activities finish, then the connection and the provider close. */
+  shutdown(): Promise<void>;
+}
+
+export interface RunWorkerOptions {
+  logger?: Logger;
+  /** An existing connection (tests, the local stack); otherwise one is opened from the TEMPORAL_* settings. */
+  connection?: NativeConnection;
+}
+
+/**
+ * Runs two workers on one connection: the main task queue (workflows and database activities) and the Clerk
+ * task queue, whose activity rate is limited server-side across every worker (Clerk's limits are global).
+ */
+export async function runWorker(config: Config, options: RunWorkerOptions = {}): Promise<RunningWorker> {
+  const logger = options.logger ?? createLogger(config.logLevel, 'worker');
+  const { connectionOptions, namespace } = temporalConnectConfig(config);
+  const connection = options.connection ?? (await NativeConnection.connect(connectionOptions));
+  const provider = await createProvider(config);
+  const migrations = await loadMigrations(config.migrationsDir);
+  const clerk = createClerkApi({ secretKey: config.clerk.secretKey!, apiUrl: config.clerk.apiUrl });
+  const { taskQueue, clerkTaskQueue, maxConcurrentActivities, clerkRatePerSecond } = config.temporal;
+
+  const main = await Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createDatabaseActivities({ provider, migrations }),
+    maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
+  });
+  const clerkWorker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: clerkTaskQueue,
+    activities: createClerkActivities({ clerk }),
+    maxTaskQueueActivitiesPerSecond: clerkRatePerSecond,
+  });
+  logger.info({ taskQueue, clerkTaskQueue, namespace, provider: provider.name }, 'worker started');
+
+  const done = Promise.all([main.run(), clerkWorker.run()])
+    .then(() => undefined)
+    .finally(async () => {
+      await provider.close();
+      if (!options.connection) await connection.close();
+      logger.info('worker stopped');
+    });
+  return {
+    done,
+    async shutdown() {
+      for (const w of [main, clerkWorker]) if (w.getState() === 'RUNNING') w.shutdown();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { provisionDatabase, provisionStatusQuery } from './provision.js';

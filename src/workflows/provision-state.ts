@@ -1,0 +1,40 @@
+/** The provisioning workflow's visible state: answered by its status query and returned as its result. */
+
+export const STEP_NAMES = ['create-database', 'apply-migrations', 'record-on-clerk'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+export interface StepState {
+  name: StepName;
+  state: 'pending' | 'running' | 'done' | 'failed';
+  startedAt?: string;
+  finishedAt?: string;
+  error?: string;
+}
+
+export interface DatabaseRecord {
+  provider: string;
+  name: string;
+  region: string;
+  schemaVersion: number;
+  provisionedAt: string;
+}
+
+export type ProvisionStatus = 'provisioning' | 'ready' | 'failed';
+
+export interface ProvisionState {
+  userId: string;
+  status: ProvisionStatus;
+  steps: StepState[];
+  database: DatabaseRecord | null;
+}
+
+export interface ProvisionInput {
+  userId: string;
+  /** Region the user asked for at sign-up, if any; the activity validates it against the provider's. */
+  region?: string;
+}
+
+export const provisionWorkflowId = (userId: string): string => `provision-db-${userId}`;
+
+/** Clerk calls get a task queue of their own so the worker can rate-limit them server-side. */
+export const clerkTaskQueue = (taskQueue: string): string => `${taskQueue}-clerk`;

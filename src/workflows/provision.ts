@@ -1,0 +1,109 @@
+import {
+  ApplicationFailure,
+  defineQuery,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DatabaseActivities, ClerkActivities } from '../activities/index.js';
+import { PROVIDER, STATUS } from './search-attributes.js';
+import {
+  STEP_NAMES,
+  type ProvisionInput,
+  type ProvisionState,
+  type StepName,
+  type ProvisionStatus,
+  clerkTaskQueue,
+} from './provision-state.js';
+
+export const provisionStatusQuery = defineQuery<ProvisionState>('status');
+
+/** Errors no retry can fix; everything else is retried until it works (a database outage is waited out). */
+export const PERMANENT_ERROR_TYPES = [
+  'InvalidName',
+  'BadCredentials',
+  'NotFound',
+  'InvalidRequest',
+  'MigrationChecksum',
+];
+
+const db = proxyActivities<DatabaseActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
+  },
+});
+
+/** Clerk calls run on their own task queue, which the worker rate-limits server-side for the whole fleet. */
+export function clerkActivities() {
+  return proxyActivities<ClerkActivities>({
+    taskQueue: clerkTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '30s',
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      nonRetryableErrorTypes: ['ClerkAuth', 'ClerkUserNotFound'],
+    },
+  });
+}
+
+/**
+ * Creates the user's database, applies the tenant schema and records the result on the Clerk user.
+ * Keyed by `provision-db-<userId>`; every step is idempotent, so a rerun converges on the same database.
+ */
+export async function provisionDatabase(input: ProvisionInput): Promise<ProvisionState> {
+  const state: ProvisionState = {
+    userId: input.userId,
+    status: 'provisioning',
+    steps: STEP_NAMES.map((name) => ({ name, state: 'pending' })),
+    database: null,
+  };
+  setHandler(provisionStatusQuery, () => state);
+  const clerk = clerkActivities();
+
+  async function step<T>(name: StepName, run: () => Promise<T>): Promise<T> {
+    const s = state.steps.find((x) => x.name === name)!;
+    s.state = 'running';
+    s.startedAt = new Date().toISOString();
+    try {
+      const result = await run();
+      s.state = 'done';
+      return result;
+    } catch (error) {
+      s.state = 'failed';
+      s.error =
+        error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      throw error;
+    } finally {
+      s.finishedAt = new Date().toISOString();
+    }
+  }
+  function finish(status: ProvisionStatus) {
+    state.status = status;
+    upsertSearchAttributes([{ key: STATUS, value: status }]);
+  }
+
+  try {
+    const tenant = await step('create-database', () =>
+      db.createDatabase({ userId: input.userId, region: input.region }),
+    );
+    upsertSearchAttributes([{ key: PROVIDER, value: tenant.provider }]);
+    const { schemaVersion } = await step('apply-migrations', () => db.applyMigrations(tenant));
+    state.database = { ...tenant, schemaVersion, provisionedAt: new Date().toISOString() };
+    const database = state.database;
+    await step('record-on-clerk', () => clerk.recordOnClerk(input.userId, { status: 'ready', ...database }));
+    finish('ready');
+    log.info('database ready', { userId: input.userId, database: tenant.name });
+    return state;
+  } catch (error) {
+    finish('failed');
+    if (error instanceof ApplicationFailure) throw error;
+    throw ApplicationFailure.nonRetryable(`provisioning failed for ${input.userId}`, 'ProvisioningFailed', error);
+  }
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { tenantConnectionConfig } from '../../src/providers/tenant-connection.js';
+import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
+import { eventually, startPipeline, userCreatedEvent, type Pipeline } from '../helpers/pipeline.js';
+
+async function databaseCount(adminUrl: string, name: string): Promise<number> {
+  const client = new pg.Client(adminUrl);
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [name]);
+    return rows[0].n;
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitForReady(p: Pipeline, userId: string) {
+  return eventually(async () => {
+    const user = await p.clerk.users.getUser(userId);
+    const db = user.publicMetadata.database as { status?: string } | undefined;
+    return db?.status === 'ready' ? user : undefined;
+  }, `metadata ready for ${userId}`);
+}
+
+describe('provisioning: sign-up to ready database', () => {
+  let p: Pipeline;
+  before(async () => {
+    p = await startPipeline();
+  });
+  after(() => p.stop());
+
+  test('a user created in Clerk gets a database with the schema, isolated from others, recorded in Clerk', async () => {
+    const user = await p.clerk.users.createUser({ emailAddress: [`a-${Date.now()}@example.com`], password: undefined });
+    const ready = await waitForReady(p, user.id);
+    const metadata = ready.publicMetadata.database as Record<string, unknown>;
+    assert.equal(metadata.provider, 'postgres');
+    assert.equal(metadata.name, tenantDatabaseName(user.id));
+    assert.equal(metadata.schemaVersion, 1);
+    assert.equal(typeof metadata.provisionedAt, 'string');
+
+    const settings = { adminUrl: p.adminUrl, passwordSecret: p.secrets.tenantPasswordSecret };
+    const own = new pg.Client(tenantConnectionConfig(settings, user.id));
+    await own.connect();
+    const { rows } = await own.query("SELECT to_regclass('public.notes') AS t");
+    assert.equal(rows[0].t, 'notes');
+    await own.query("INSERT INTO notes (title) VALUES ('hello')");
+    await own.end();
+
+    const other = await p.clerk.users.createUser({ emailAddress: [`b-${Date.now()}@example.com`] });
+    await waitForReady(p, other.id);
+    const intruder = new pg.Client({
+      ...tenantConnectionConfig(settings, user.id),
+      database: tenantDatabaseName(other.id),
+    });
+    await assert.rejects(intruder.connect(), (e: { code?: string }) => e.code === '42501');
+
+    const status = await fetch(`${p.receiver.url}/api/users/${user.id}/database`);
+    assert.equal(status.status, 200);
+    const body = (await status.json()) as Record<string, unknown>;
+    assert.equal(body.status, 'ready');
+    assert.equal(body.workflowId, `provision-db-${user.id}`);
+    assert.match(String(body.temporalUiUrl), /\/namespaces\/default\/workflows\/provision-db-user_/);
+    assert.deepEqual(
+      (body.steps as Array<{ state: string }>).map((s) => s.state),
+      ['done', 'done', 'done'],
+    );
+  });
+
+  test('the same event 3× concurrently and once after completion: one database, every answer 2xx', async () => {
+    // Clerk's own delivery races with three copies of the same event.
+    const user = await p.clerk.users.createUser({ emailAddress: [`dup-${Date.now()}@example.com`] });
+    const event = userCreatedEvent(user.id);
+    const answers = await Promise.all([1, 2, 3].map(() => p.postEvent(event, { svixId: 'msg_same' })));
+    for (const a of answers) assert.equal(a.status, 202, JSON.stringify(a.body));
+    assert.equal(new Set(answers.map((a) => a.body.workflowId)).size, 1);
+    await p.temporal.client.workflow.getHandle(`provision-db-${user.id}`).result();
+    const late = await p.postEvent(event);
+    assert.equal(late.status, 202);
+    assert.equal(late.body.status, 'already-provisioned');
+    assert.equal(await databaseCount(p.adminUrl, tenantDatabaseName(user.id)), 1);
+    let runs = 0;
+    for await (const _run of p.temporal.client.workflow.list({ query: `WorkflowId = 'provision-db-${user.id}'` }))
+      runs++;
+    assert.equal(runs, 1);
+  });
+});
