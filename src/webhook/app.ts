@@ -1,9 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import type { ClerkClient } from '../clerk/client.js';
 import { clerkUserId, parseClerkEvent } from '../clerk/events.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
+import { demoRouter } from './demo.js';
 import { sendError } from './errors.js';
 import { startProvisioning } from './start-provisioning.js';
 import { databaseStatus } from './status.js';
@@ -20,7 +22,10 @@ export interface AppDeps {
 
 const RETRY_AFTER_SECONDS = 5;
 
-export function createApp({ config, temporal, logger }: AppDeps) {
+/** The demo page's static files (the same folder from src/webhook and from dist/webhook). */
+const PUBLIC_DIR = fileURLToPath(new URL('../../src/webhook/public', import.meta.url));
+
+export function createApp({ config, temporal, logger, clerk }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   const verify = createSvixVerifier(config.clerk.webhookSigningSecret!);
@@ -101,6 +106,9 @@ export function createApp({ config, temporal, logger }: AppDeps) {
       return sendError(res, 503, 'temporal_unavailable', 'Temporal is not reachable; retry later');
     }
   });
+
+  if (clerk) app.use(demoRouter({ config, clerk }));
+  app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '5m' }));
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'not_found', 'No such route'));
 

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
+import { createClerkApi } from '../clerk/client.js';
 import type { Config } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { createApp } from './app.js';
@@ -18,7 +19,10 @@ export async function startWebhookServer(
 ): Promise<WebhookServer> {
   const logger = options.logger ?? createLogger(config.logLevel, 'webhook');
   const temporal = options.temporal ?? createTemporalClient(config);
-  const app = createApp({ config, temporal, logger });
+  const clerk = config.clerk.secretKey
+    ? createClerkApi({ secretKey: config.clerk.secretKey, apiUrl: config.clerk.apiUrl })
+    : undefined;
+  const app = createApp({ config, temporal, logger, clerk });
   const host = options.host ?? '0.0.0.0';
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, host, (error?: Error) => (error ? reject(error) : resolve(s)));

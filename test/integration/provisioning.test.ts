@@ -3,6 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { tenantConnectionConfig } from '../../src/providers/tenant-connection.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
+import { PROVIDERS } from '../../src/config/index.js';
+import { schemaVersion } from '../../src/migrations/index.js';
+import { createProvider } from '../../src/providers/index.js';
+import { providerEnv, type ProviderEnv } from '../helpers/provider-env.js';
 import { eventually, startPipeline, userCreatedEvent, type Pipeline } from '../helpers/pipeline.js';
 
 async function databaseCount(adminUrl: string, name: string): Promise<number> {
@@ -86,3 +90,39 @@ describe('provisioning: sign-up to ready database', () => {
     assert.equal(runs, 1);
   });
 });
+
+// The same sign-up on every provider: Xata's two APIs through their local stand-ins, configured by env only.
+for (const providerName of PROVIDERS) {
+  describe(`provisioning on ${providerName}`, () => {
+    let p: Pipeline;
+    let provider: ProviderEnv;
+    before(async () => {
+      provider = await providerEnv(providerName);
+      p = await startPipeline({ env: provider.env });
+    });
+    after(async () => {
+      await p.stop();
+      await provider.stop();
+    });
+
+    test('sign-up → database with the schema → metadata ready → status API ready', async () => {
+      const user = await p.clerk.users.createUser({ emailAddress: [`${providerName}-${Date.now()}@example.com`] });
+      const ready = await waitForReady(p, user.id);
+      const metadata = ready.publicMetadata.database as { provider: string; name: string; region: string };
+      assert.equal(metadata.provider, providerName);
+      assert.equal(metadata.name, tenantDatabaseName(user.id));
+
+      const adapter = await createProvider(p.config);
+      try {
+        const connection = await adapter.adminConnection({ ...metadata, provider: providerName });
+        assert.equal(await schemaVersion(connection), 1);
+      } finally {
+        await adapter.close();
+      }
+      const status = (await (await fetch(`${p.receiver.url}/api/users/${user.id}/database`)).json()) as {
+        status: string;
+      };
+      assert.equal(status.status, 'ready');
+    });
+  });
+}

@@ -1,0 +1,31 @@
+import { InvalidArgumentError } from 'commander';
+import { ConfigError } from '../config/index.js';
+
+/** Runs `stop` once on the first SIGINT or SIGTERM, then exits (a second signal exits at once). */
+export function stopOnSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write(`\n${signal}: shutting down…\n`);
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`shutdown failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+/** Exit codes: 2 for configuration or usage problems (the message says what to fix), 1 for anything else. */
+export function exitWithError(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof InvalidArgumentError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
