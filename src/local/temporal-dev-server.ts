@@ -1,0 +1,164 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import { TestWorkflowEnvironment, type EphemeralServerExecutable } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+import { isListening, waitUntil } from './ports.js';
+
+export interface TemporalDevServerOptions {
+  /** From temporalExecutable(env): an installed CLI, or the SDK's download. */
+  executable: EphemeralServerExecutable;
+  port: number;
+  uiPort: number;
+  /** SQLite file that keeps workflows across restarts. */
+  dbFile: string;
+  namespace: string;
+  /** Where the server's own output goes (appended). */
+  logFile: string;
+  ip?: string;
+  startTimeoutMs?: number;
+}
+
+export interface TemporalDevServer {
+  address: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+export const SETUP_HINT =
+  'Install the Temporal CLI once with `npm run setup:temporal` (or set TEMPORAL_CLI_PATH to a `temporal` binary), ' +
+  'or point TEMPORAL_ADDRESS at a Temporal server that is already running.';
+
+const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+/** `--search-attribute Name=Type` for each of our search attributes (also used by docker-compose.yml). */
+export function searchAttributeArgs(
+  keys: ReadonlyArray<{ name: string; type: SearchAttributeType }> = SEARCH_ATTRIBUTES,
+): string[] {
+  return keys.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]);
+}
+
+/** The exact `temporal` arguments the local stack runs. Registering search attributes again on a persisted db is fine. */
+export function devServerArgs(options: Omit<TemporalDevServerOptions, 'executable' | 'logFile'>): string[] {
+  return [
+    'server',
+    'start-dev',
+    '--ip',
+    options.ip ?? '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--ui-port',
+    String(options.uiPort),
+    '--db-filename',
+    options.dbFile,
+    '--namespace',
+    options.namespace,
+    ...searchAttributeArgs(),
+    '--ui-disable-news-fetch',
+    '--log-level',
+    'error',
+  ];
+}
+
+async function namespaceAnswers(address: string, namespace: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: '2s' });
+    await connection.workflowService.describeNamespace({ namespace });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close();
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function spawnDevServer(path: string, options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  const host = options.ip ?? '127.0.0.1';
+  const address = `${host}:${options.port}`;
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop the server after the worker.
+  const child = spawn(path, devServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  // Should this process end without stop() (a crash, process.exit), the server must not outlive it.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.on('exit', killOnExit);
+  let exitedEarly: string | undefined;
+  child.once('exit', (code, signal) => (exitedEarly = `exited with ${signal ?? `code ${code}`}`));
+  const stop = async () => {
+    process.off('exit', killOnExit);
+    await stopChild(child);
+    log.end();
+  };
+  try {
+    await waitUntil(
+      `the Temporal dev server on ${address}`,
+      async () => {
+        if (exitedEarly) throw new Error(`The Temporal dev server ${exitedEarly}; see ${options.logFile}.`);
+        return (await namespaceAnswers(address, options.namespace)) && isListening(host, options.uiPort);
+      },
+      options.startTimeoutMs ?? 60_000,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { address, uiUrl: `http://localhost:${options.uiPort}`, stop };
+}
+
+/** No installed CLI: the SDK downloads one (needs internet) and runs it with the same settings. */
+async function downloadAndRunDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  let env: TestWorkflowEnvironment;
+  try {
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: options.executable,
+        ip: options.ip ?? '127.0.0.1',
+        port: options.port,
+        ui: true,
+        uiPort: options.uiPort,
+        dbFilename: options.dbFile,
+        namespace: options.namespace,
+        searchAttributes: SEARCH_ATTRIBUTES,
+        log: { format: 'pretty', level: 'error' },
+        extraArgs: ['--ui-disable-news-fetch'],
+      },
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      /download/i.test(reason)
+        ? `No Temporal CLI was found and downloading one failed (offline?). ${SETUP_HINT}`
+        : `The Temporal dev server did not start: ${reason}`,
+      { cause: error },
+    );
+  }
+  return { address: env.address, uiUrl: `http://localhost:${options.uiPort}`, stop: () => env.teardown() };
+}
+
+/** Runs `temporal server start-dev` as a child process and waits until its namespace and Web UI answer. */
+export function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  return options.executable.type === 'existing-path'
+    ? spawnDevServer(options.executable.path, options)
+    : downloadAndRunDevServer(options);
+}

@@ -1,0 +1,38 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function hasDockerCompose(): boolean {
+  return spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
+}
+
+export interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  ports?: string[];
+}
+
+/**
+ * The file as docker-compose itself resolves it with every default (no environment, no .env), turned into JSON
+ * by the YAML parser docker-compose itself uses.
+ */
+export function resolvedCompose(): { services: Record<string, Service> } {
+  const dir = mkdtempSync(join(tmpdir(), 'per-user-db-compose-'));
+  const noSettings = join(dir, 'empty.env');
+  writeFileSync(noSettings, '');
+  const yaml = execFileSync('docker-compose', ['--env-file', noSettings, '-f', 'docker-compose.yml', 'config'], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH },
+  });
+  rmSync(dir, { recursive: true });
+  const json = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], {
+    input: yaml,
+    encoding: 'utf8',
+  });
+  return JSON.parse(json);
+}
