@@ -38,6 +38,11 @@ const port = (fallback: number) =>
     })
     .transform((v) => (v === undefined ? fallback : Number(v)));
 
+const booleanFlag = (fallback: boolean) =>
+  optionalString
+    .refine((v) => v === undefined || v === 'true' || v === 'false', { message: 'must be true or false' })
+    .transform((v) => (v === undefined ? fallback : v === 'true'));
+
 const envSchema = z.object({
   PORT: port(3000),
   PUBLIC_URL: url('where users reach the app, e.g. https://app.example.com'),
@@ -80,9 +85,7 @@ const envSchema = z.object({
   XATA_WORKSPACE_ID: optionalString,
   XATA_WORKSPACE_SLUG: optionalString,
   XATA_REGION: optionalString,
-  XATA_TLS: optionalString
-    .refine((v) => v === undefined || v === 'true' || v === 'false', { message: 'must be true or false' })
-    .transform((v) => v !== 'false'),
+  XATA_TLS: booleanFlag(true),
   XATA_INSTANCE_TYPE: optionalString,
   XATA_IMAGE: optionalString,
   XATA_LITE_HOST: optionalString.refine((v) => v === undefined || v.split(',').length === 2, {
@@ -95,6 +98,9 @@ const envSchema = z.object({
 
   HOOKDECK_WEBHOOK_SECRET: optionalString,
   HOOKDECK_API_KEY: optionalString,
+  HOOKDECK_REQUIRED: booleanFlag(false),
+  HOOKDECK_ACCEPT_WITHOUT_SVIX: booleanFlag(false),
+  HOOKDECK_SVIX_MAX_AGE_SECONDS: positiveInt(86_400),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -140,7 +146,16 @@ export interface Config {
     liteHost?: { main: string; workspaces: string };
     litePostgres?: { host: string; port: number; user?: string; database?: string };
   };
-  hookdeck: { webhookSecret?: string; apiKey?: string };
+  hookdeck: {
+    webhookSecret?: string;
+    apiKey?: string;
+    /** Refuse deliveries that did not come through Hookdeck. */
+    required: boolean;
+    /** Accept Hookdeck-signed deliveries that lack Clerk's Svix headers (when Hookdeck says it verified them). */
+    acceptWithoutSvix: boolean;
+    /** How old Clerk's Svix timestamp may be on a delivery Hookdeck retried or replayed. */
+    svixMaxAgeSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -242,6 +257,12 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, role: Pro
           }
         : undefined,
     },
-    hookdeck: { webhookSecret: env.HOOKDECK_WEBHOOK_SECRET, apiKey: env.HOOKDECK_API_KEY },
+    hookdeck: {
+      webhookSecret: env.HOOKDECK_WEBHOOK_SECRET,
+      apiKey: env.HOOKDECK_API_KEY,
+      required: env.HOOKDECK_REQUIRED,
+      acceptWithoutSvix: env.HOOKDECK_ACCEPT_WITHOUT_SVIX,
+      svixMaxAgeSeconds: env.HOOKDECK_SVIX_MAX_AGE_SECONDS,
+    },
   };
 }
