@@ -58,6 +58,15 @@ export async function recordDatabaseMetadata(
   }
 }
 
+/** Sets only `publicMetadata.database.schemaVersion` (a fleet migration moved it); Clerk's deep merge keeps the rest. */
+export async function recordSchemaVersion(clerk: ClerkClient, userId: string, schemaVersion: number): Promise<void> {
+  try {
+    await clerk.users.updateUserMetadata(userId, { publicMetadata: { database: { schemaVersion } } });
+  } catch (error) {
+    throw translate(error, userId);
+  }
+}
+
 /** Whether the Clerk user exists right now (a create arriving after a delete must not bring a database back). */
 export async function clerkUserExists(clerk: ClerkClient, userId: string): Promise<boolean> {
   try {

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createClerkActivities, createDatabaseActivities } from '../activities/index.js';
+import { createFleetActivities, createFleetClerkActivities } from '../activities/fleet.js';
 import { createClerkApi } from '../clerk/client.js';
 import type { Config } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
@@ -39,14 +40,17 @@ export async function runWorker(config: Config, options: RunWorkerOptions = {}):
     namespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createDatabaseActivities({ provider, migrations }),
+    activities: {
+      ...createDatabaseActivities({ provider, migrations }),
+      ...createFleetActivities({ provider, migrations }),
+    },
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
   });
   const clerkWorker = await Worker.create({
     connection,
     namespace,
     taskQueue: clerkTaskQueue,
-    activities: createClerkActivities({ clerk }),
+    activities: { ...createClerkActivities({ clerk }), ...createFleetClerkActivities({ clerk }) },
     maxTaskQueueActivitiesPerSecond: clerkRatePerSecond,
   });
   logger.info({ taskQueue, clerkTaskQueue, namespace, provider: provider.name }, 'worker started');

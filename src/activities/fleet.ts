@@ -1,0 +1,167 @@
+import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { recordSchemaVersion, type ClerkClient } from '../clerk/client.js';
+import type { ProviderName } from '../config/index.js';
+import {
+  applyMigrations,
+  latestVersion,
+  MigrationFailedError,
+  MigrationHistoryError,
+  type Migration,
+} from '../migrations/index.js';
+import { userIdFromTenantDatabaseName } from '../providers/tenant-names.js';
+import type { DatabaseProvider, TenantDatabase } from '../providers/types.js';
+import { toActivityFailure, withFailureMapping } from './failures.js';
+
+/** One tenant as the fleet migration carries it: names only, never a credential. */
+export interface TenantRef {
+  name: string;
+  userId: string;
+  region: string;
+}
+
+export interface TenantPage {
+  provider: ProviderName;
+  /** Up to `limit` tenants whose names sort after the cursor, in name order. */
+  tenants: TenantRef[];
+  /** How many tenants sort after the cursor right now, this page included (how much is left to do). */
+  remaining: number;
+}
+
+export interface TenantMigration {
+  fromVersion: number;
+  toVersion: number;
+  /** Versions this call applied; empty when the tenant was already up to date. */
+  applied: number[];
+  /**
+   * Which attempt this was. After a retry an empty `applied` is ambiguous: the attempt that died (a killed
+   * worker) may have committed the migration without reporting it.
+   */
+  attempt: number;
+}
+
+/** Heartbeat cadence: well inside the workflow's heartbeat timeout, so a dead worker is noticed in seconds. */
+const HEARTBEAT_EVERY_MS = 2_000;
+
+/**
+ * SQLSTATE classes worth another attempt: connection loss, serialization failure or deadlock, lack of
+ * resources, operator intervention (shutdown, statement timeout), lock timeout, system and internal errors.
+ */
+const TRANSIENT_SQLSTATE = /^(08|40|53|57|58|XX)|^55P03$/;
+
+/** Keeps the activity's heartbeat going while `work` runs, so Temporal tells a slow tenant from a dead worker. */
+async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  heartbeat();
+  const timer = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const byName = (a: TenantRef, b: TenantRef) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * A migration whose SQL failed for a reason in the SQL or the tenant's data (a duplicate object, a violated
+ * constraint) fails the same way every time: it is made permanent. A lost connection or a deadlock is retried.
+ */
+function fleetFailure(error: unknown): unknown {
+  if (error instanceof MigrationFailedError) {
+    const code = (error.cause as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string' && !TRANSIENT_SQLSTATE.test(code)) {
+      return ApplicationFailure.create({ message: error.message, type: 'MigrationFailed', nonRetryable: true });
+    }
+  }
+  if (error instanceof MigrationHistoryError) {
+    return ApplicationFailure.create({ message: error.message, type: 'MigrationHistory', nonRetryable: true });
+  }
+  return toActivityFailure(error);
+}
+
+/** Activities of fleet migrations that touch tenant databases; they run on the main task queue. */
+export function createFleetActivities({
+  provider,
+  migrations,
+}: {
+  provider: DatabaseProvider;
+  migrations: Migration[];
+}) {
+  async function* tenants(): AsyncGenerator<TenantRef> {
+    for await (const db of provider.list()) {
+      const userId = userIdFromTenantDatabaseName(db.name);
+      if (userId !== undefined) yield { name: db.name, userId, region: db.region };
+    }
+  }
+
+  return {
+    /**
+     * The next `limit` tenants after `after`, in name order. `list()` has no cursor of its own, so this scans
+     * the provider's list and keeps the smallest names past the cursor: memory stays at two pages, and the
+     * scan also counts what is left.
+     */
+    listTenantPage: withFailureMapping(async (input: { after: string; limit: number }): Promise<TenantPage> => {
+      return whileHeartbeating(async () => {
+        let kept: TenantRef[] = [];
+        let remaining = 0;
+        for await (const tenant of tenants()) {
+          if (tenant.name <= input.after) continue;
+          remaining++;
+          kept.push(tenant);
+          if (kept.length >= 2 * input.limit) kept = kept.sort(byName).slice(0, input.limit);
+        }
+        return { provider: provider.name, tenants: kept.sort(byName).slice(0, input.limit), remaining };
+      });
+    }),
+
+    /** The user's tenant database, or null when the provider holds none for them. */
+    findTenant: withFailureMapping(async (userId: string): Promise<TenantDatabase | null> => {
+      return whileHeartbeating(async () => {
+        for await (const tenant of tenants()) {
+          if (tenant.userId === userId) return { provider: provider.name, name: tenant.name, region: tenant.region };
+        }
+        return null;
+      });
+    }),
+
+    /**
+     * Brings one tenant to (at least) `targetVersion` in one transaction (src/migrations): it ends at its old
+     * version or the new one, never in between. A worker holding older migration files refuses, retryably,
+     * so a worker of the new release picks the tenant up.
+     */
+    migrateTenant: async (input: { tenant: TenantDatabase; targetVersion: number }): Promise<TenantMigration> => {
+      const available = latestVersion(migrations);
+      if (available < input.targetVersion) {
+        throw ApplicationFailure.create({
+          type: 'WorkerBehind',
+          message:
+            `This worker's migrations end at version ${available}, the rollout targets version ` +
+            `${input.targetVersion}: deploy the release with the new migration files to every worker`,
+        });
+      }
+      try {
+        const connection = await provider.adminConnection(input.tenant);
+        const result = await whileHeartbeating(() => applyMigrations(connection, migrations));
+        return {
+          fromVersion: result.fromVersion,
+          toVersion: result.toVersion,
+          applied: result.applied,
+          attempt: activityInfo().attempt,
+        };
+      } catch (error) {
+        throw fleetFailure(error);
+      }
+    },
+  };
+}
+
+/** The fleet migration's Clerk call; it runs on the rate-limited Clerk task queue. */
+export function createFleetClerkActivities({ clerk }: { clerk: ClerkClient }) {
+  return {
+    recordSchemaVersionOnClerk: withFailureMapping(async (userId: string, schemaVersion: number): Promise<void> => {
+      await recordSchemaVersion(clerk, userId, schemaVersion);
+    }),
+  };
+}
+
+export type FleetActivities = ReturnType<typeof createFleetActivities>;
+export type FleetClerkActivities = ReturnType<typeof createFleetClerkActivities>;

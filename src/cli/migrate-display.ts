@@ -1,0 +1,80 @@
+import {
+  describeProgress,
+  formatDuration,
+  type FleetProgress,
+  type FleetReport,
+  type TenantMigrationResult,
+} from '../workflows/fleet-migration-state.js';
+
+const BAR_WIDTH = 24;
+/** Without a terminal (CI logs, pipes), a progress line at most this often, so logs stay readable. */
+const PLAIN_EVERY_MS = 5_000;
+
+export function progressBar(p: FleetProgress): string {
+  const finished = p.done + p.failed;
+  const share = p.total ? Math.min(1, finished / p.total) : 0;
+  const filled = Math.round(share * BAR_WIDTH);
+  const percent = `${Math.floor(share * 100)}%`.padStart(4);
+  return `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ${percent}  ${describeProgress(p)}`;
+}
+
+/**
+ * The live progress display on stderr (stdout stays for the report): one line redrawn in place on a terminal,
+ * a line every few seconds otherwise.
+ */
+export function createProgressDisplay(out: NodeJS.WriteStream = process.stderr) {
+  let lastPlain = 0;
+  let lastLine = '';
+  let drawn = false;
+  return {
+    update(progress: FleetProgress | undefined): void {
+      const line = progress ? progressBar(progress) : 'waiting for a worker to report progress…';
+      if (out.isTTY) {
+        out.write(`\r\x1b[2K${line.slice(0, Math.max(20, (out.columns ?? 120) - 1))}`);
+        drawn = true;
+      } else if (line !== lastLine && Date.now() - lastPlain >= PLAIN_EVERY_MS) {
+        out.write(`${line}\n`);
+        lastPlain = Date.now();
+      }
+      lastLine = line;
+    },
+    /** Ends the redrawn line, so whatever comes next starts on a fresh one. */
+    stop(): void {
+      if (drawn) out.write('\n');
+      drawn = false;
+    },
+  };
+}
+
+export function formatReport(report: FleetReport): string {
+  const seconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
+  const lines = [
+    `Schema rollout to v${report.targetVersion} ${report.state} after ${formatDuration(seconds)} ` +
+      `(${report.ratePerSecond} tenants/s): ${report.done} tenants at v${report.targetVersion} ` +
+      `(${report.migrated} migrated, ${report.upToDate} already up to date), ${report.failed} failed` +
+      (report.pending ? `, ${report.pending} not reached` : '') +
+      '.',
+    `Clerk: ${report.clerk.updated} users' schemaVersion updated, ${report.clerk.failed} failed.`,
+  ];
+  if (report.failures.length > 0) {
+    lines.push('Failures:');
+    for (const f of report.failures) lines.push(`  ${f.userId} (${f.name}) [${f.stage}]: ${f.error}`);
+    if (report.failuresOmitted > 0) lines.push(`  …and ${report.failuresOmitted} more (not kept)`);
+    lines.push(
+      'Fix the cause, then retry one tenant with `per-user-db migrate --user <userId>`, or run ' +
+        '`per-user-db migrate` again: tenants already at the new version are skipped in a moment.',
+    );
+  }
+  return lines.join('\n');
+}
+
+export function formatTenantResult(r: TenantMigrationResult): string {
+  return r.applied.length > 0
+    ? `${r.userId} (${r.name}): migrated from v${r.fromVersion} to v${r.toVersion}`
+    : `${r.userId} (${r.name}): already at v${r.toVersion}, nothing to do`;
+}
+
+/** 0 when every tenant reached the target (and Clerk knows), 1 otherwise (failures, a cancelled rollout). */
+export function reportExitCode(report: FleetReport): number {
+  return report.state === 'completed' && report.failed === 0 && report.clerk.failed === 0 ? 0 : 1;
+}

@@ -1,0 +1,168 @@
+/** The fleet migration's contract with its clients (CLI, Temporal UI): input, progress, report, handlers. */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+
+export interface FleetMigrationInput {
+  /** The schema version every tenant must reach: the newest migration file of the release being rolled out. */
+  targetVersion: number;
+  /** Tenants migrated at once (the sliding window). */
+  concurrency: number;
+  /** Tenants listed per page. */
+  pageSize: number;
+  /** Attempts per tenant for transient errors before it is recorded as failed. */
+  maxAttempts: number;
+  /** Pause by itself once this many tenants failed since the start or the last resume; 0 never pauses. */
+  maxFailures: number;
+  /** Continue as new once a run's history reaches this many events (or sooner, when Temporal suggests it). */
+  maxHistoryEvents: number;
+  /** Write the new `schemaVersion` to the Clerk user of every tenant whose version changed. */
+  updateClerk: boolean;
+  /** Progress handed over by the previous run (continue-as-new); absent on the first run. */
+  carried?: FleetCarry;
+}
+
+export type FleetMigrationOptions = Omit<FleetMigrationInput, 'targetVersion' | 'carried'>;
+
+export const FLEET_DEFAULTS: FleetMigrationOptions = {
+  concurrency: 8,
+  pageSize: 500,
+  maxAttempts: 5,
+  maxFailures: 100,
+  maxHistoryEvents: 10_000,
+  updateClerk: true,
+};
+
+/** Inclusive bounds of each numeric option; the window plus the Clerk window stay under 2,000 pending activities. */
+export const FLEET_LIMITS = {
+  concurrency: [1, 500],
+  pageSize: [1, 5_000],
+  maxAttempts: [1, 100],
+  maxFailures: [0, 1_000_000],
+  maxHistoryEvents: [100, 40_000],
+} as const satisfies Record<string, readonly [number, number]>;
+
+export interface FleetFailure {
+  userId: string;
+  /** The tenant database's name at the provider. */
+  name: string;
+  stage: 'migrate' | 'record-on-clerk';
+  error: string;
+}
+
+export interface FleetCounters {
+  /** Tenants this rollout moved to a newer version. */
+  migrated: number;
+  /** Tenants that were already at the newest version (provisioned during the rollout, or retried). */
+  upToDate: number;
+  failed: number;
+  clerkUpdated: number;
+  clerkFailed: number;
+}
+
+/** Everything one run hands to the next; small whatever the fleet size (failures are capped). */
+export interface FleetCarry {
+  startedAt: string;
+  /** Milliseconds spent running (not paused), for the rate. */
+  activeMs: number;
+  /** Every tenant up to this name (inclusive) has been dealt with. */
+  cursor: string;
+  counters: FleetCounters;
+  /** Tenants in the fleet at the last listing. */
+  total?: number;
+  failures: FleetFailure[];
+  failuresOmitted: number;
+  paused: boolean;
+  pauseReason?: string;
+  /** `failed` when the rollout started or was last resumed: the auto-pause counts from there. */
+  failedAtResume: number;
+  /** Runs so far in this rollout's continue-as-new chain. */
+  runs: number;
+}
+
+export type FleetState = 'running' | 'paused' | 'cancelling' | 'completed' | 'cancelled';
+
+export interface FleetProgress {
+  state: FleetState;
+  pauseReason?: string;
+  targetVersion: number;
+  concurrency: number;
+  /** Tenants in the fleet: known once the first page is listed. */
+  total?: number;
+  /** Tenants at the target version: `migrated + upToDate`. */
+  done: number;
+  migrated: number;
+  upToDate: number;
+  failed: number;
+  /** Tenants still to do (in flight included); known with `total`. */
+  pending?: number;
+  inFlight: number;
+  /** Tenants per second while running (paused time excluded). */
+  ratePerSecond: number;
+  etaSeconds?: number;
+  clerk: { updated: number; failed: number; pending: number };
+  /** The query shows the latest few; the final report every one kept (up to MAX_KEPT_FAILURES). */
+  failures: FleetFailure[];
+  /** Failures beyond those listed. */
+  failuresOmitted: number;
+  startedAt: string;
+  runs: number;
+}
+
+export interface FleetReport extends FleetProgress {
+  finishedAt: string;
+}
+
+/** Failures the progress query lists. */
+export const QUERY_FAILURES = 20;
+/** Failures carried from run to run and listed in the report; the rest are counted. Keeps payloads small. */
+export const MAX_KEPT_FAILURES = 1_000;
+/** Longest error message kept per failure. */
+export const MAX_ERROR_CHARS = 500;
+
+export const fleetProgressQuery = defineQuery<FleetProgress>('progress');
+export const pauseFleetMigration = defineUpdate<FleetProgress>('pause');
+export const resumeFleetMigration = defineUpdate<FleetProgress>('resume');
+/** Stops starting tenants, lets the ones in flight finish, then completes with the report. */
+export const cancelFleetMigration = defineUpdate<FleetProgress>('cancel');
+
+/** One rollout per deployment (task queue) at a time: the ID is fixed and a second start is refused. */
+export const fleetMigrationWorkflowId = (taskQueue: string): string => `fleet-migration-${taskQueue}`;
+
+export interface TenantMigrationInput {
+  userId: string;
+  targetVersion: number;
+  maxAttempts: number;
+  updateClerk: boolean;
+}
+
+export interface TenantMigrationResult {
+  userId: string;
+  name: string;
+  fromVersion: number;
+  toVersion: number;
+  applied: number[];
+  attempt: number;
+}
+
+export const tenantMigrationWorkflowId = (userId: string): string => `migrate-db-${userId}`;
+
+/** One line for people: the CLI's progress line and the Temporal UI's current details. */
+export function describeProgress(p: FleetProgress): string {
+  const of = p.total === undefined ? '' : `/${p.total}`;
+  const parts = [
+    `${p.state}${p.pauseReason ? ` (${p.pauseReason})` : ''}`,
+    `v${p.targetVersion}: ${p.done}${of} done`,
+    `${p.failed} failed`,
+    `${p.inFlight} in flight`,
+    `${p.ratePerSecond.toFixed(1)}/s`,
+  ];
+  if (p.etaSeconds !== undefined && p.state === 'running') parts.push(`ETA ${formatDuration(p.etaSeconds)}`);
+  if (p.clerk.pending > 0) parts.push(`Clerk ${p.clerk.pending} pending`);
+  return parts.join(' · ');
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
