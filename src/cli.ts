@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { config as loadDotenv } from 'dotenv';
+import { registerMigrateCommand } from './cli/migrate.js';
 import { exitWithError, stopOnSignals } from './cli/process.js';
 import { startClerkStandIn } from './clerk/stand-in/index.js';
 import { loadConfig } from './config/index.js';
@@ -67,7 +68,8 @@ program
     positiveNumber,
     1,
   )
-  .action(async (opts: { port: number; host: string; webhookUrl: string[]; retryTimeScale: number }) => {
+  .option('--state-file <path>', 'JSON file that keeps the users across restarts (default: in memory only)')
+  .action(async (opts: StandInFlags) => {
     const env = environment();
     const secretKey = env.CLERK_SECRET_KEY;
     const signingSecret = env.CLERK_WEBHOOK_SIGNING_SECRET ?? env.CLERK_WEBHOOK_SECRET;
@@ -80,12 +82,23 @@ program
       host: opts.host,
       secretKey,
       retryTimeScale: opts.retryTimeScale,
+      stateFile: opts.stateFile,
       webhooks: opts.webhookUrl.map((url) => ({ url, signingSecret: signingSecret! })),
       logger: createLogger(env.LOG_LEVEL ?? 'info', 'clerk-stand-in'),
     });
     process.stdout.write(`Clerk stand-in listening on ${standIn.url}\n`);
     stopOnSignals(() => standIn.stop());
   });
+
+registerMigrateCommand(program, environment);
+
+interface StandInFlags {
+  port: number;
+  host: string;
+  webhookUrl: string[];
+  retryTimeScale: number;
+  stateFile?: string;
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -282,6 +282,7 @@ export async function startLocalStack(
         port: env.CLERK_STAND_IN_PORT,
         host: LOOPBACK,
         secretKey: secrets.clerkSecretKey,
+        stateFile: join(env.DATA_DIR, 'clerk-stand-in.json'),
         webhooks: [
           { url: `http://${LOOPBACK}:${env.PORT}/webhooks/clerk`, signingSecret: secrets.clerkWebhookSigningSecret },
         ],

@@ -5,6 +5,7 @@ import { newId } from './ids.js';
 import { parseClerkStandInOptions, parseWebhookEndpoint, type ClerkStandInOptions } from './options.js';
 import { routes } from './routes.js';
 import { createStandInServer } from './server.js';
+import { UserStateFile } from './user-state-file.js';
 import { UserStore } from './user-store.js';
 import { WebhookDelivery, type DeliveryMatch, type DeliveryRecord, type WebhookEndpoint } from './webhook-delivery.js';
 
@@ -15,6 +16,7 @@ export {
   type ParsedClerkStandInOptions,
 } from './options.js';
 export { ClerkStandInOptionsError } from './settings-error.js';
+export { ClerkStandInStateFileError } from './user-state-file.js';
 export type { FaultSettings, FaultStats } from './faults.js';
 export type {
   DeliveryAttempt,
@@ -30,7 +32,10 @@ export interface ClerkStandIn {
   readonly url: string;
   readonly port: number;
   readonly instanceId: string;
-  /** Closes the server and cancels every pending webhook retry; nothing keeps running afterwards. */
+  /**
+   * Closes the server and cancels every pending webhook retry (those are not saved in `stateFile`);
+   * nothing keeps running afterwards, and the state file holds the last change.
+   */
   stop(): Promise<void>;
   addWebhookEndpoint(endpoint: WebhookEndpoint): void;
   /** Changes only the fields given; the others keep their values. */
@@ -50,6 +55,8 @@ export async function startClerkStandIn(options: ClerkStandInOptions): Promise<C
   const { logger, ...data } = options;
   const settings = parseClerkStandInOptions(data);
   const instanceId = settings.instanceId ?? newId('ins');
+  const stateFile = settings.stateFile === undefined ? undefined : new UserStateFile(settings.stateFile);
+  const store = new UserStore((await stateFile?.load()) ?? [], stateFile);
   const faults = new FaultInjector(settings.faults);
   const webhooks = new WebhookDelivery(settings.webhooks, {
     retryTimeScale: settings.retryTimeScale,
@@ -57,7 +64,7 @@ export async function startClerkStandIn(options: ClerkStandInOptions): Promise<C
     logger,
   });
   const server = createStandInServer({
-    routes: routes({ store: new UserStore(), faults, webhooks, instanceId, logger }),
+    routes: routes({ store, faults, webhooks, instanceId, logger }),
     secretKey: settings.secretKey,
     beforeBackendApi: () => faults.onRequest(),
     logger,
@@ -67,7 +74,10 @@ export async function startClerkStandIn(options: ClerkStandInOptions): Promise<C
   const { port } = server.address() as AddressInfo;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const url = `http://${host}:${port}`;
-  logger?.info({ url, instanceId, webhookEndpoints: settings.webhooks.length }, 'Clerk stand-in listening');
+  logger?.info(
+    { url, instanceId, webhookEndpoints: settings.webhooks.length, stateFile: settings.stateFile },
+    'Clerk stand-in listening',
+  );
 
   return {
     url,
@@ -77,6 +87,7 @@ export async function startClerkStandIn(options: ClerkStandInOptions): Promise<C
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await Promise.all([closed, webhooks.stop()]);
+      await store.settled();
     },
     addWebhookEndpoint: (endpoint) => webhooks.addEndpoint(parseWebhookEndpoint(endpoint)),
     setFaults: (changes) => faults.update(changes),

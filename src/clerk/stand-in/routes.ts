@@ -64,17 +64,17 @@ export function routes({ store, faults, webhooks, instanceId, logger }: RouteDep
   });
   const writeMetadata = async (
     { request, id }: RouteContext,
-    write: (id: string, fields: MetadataFields) => UserRecord,
+    write: (id: string, fields: MetadataFields) => Promise<UserRecord>,
   ) => {
     store.get(id); // 404 for an unknown user before it takes a slot of the per-user limit
     faults.onMetadataWrite(id);
-    return userJson(write(id, await metadataFields(request)));
+    return userJson(await write(id, await metadataFields(request)));
   };
 
   return [
     api('POST', /^\/v1\/users$/, async ({ request }) => {
       const body = parseOrThrow(createUserBody, await readJsonBody(request));
-      const user = store.create({
+      const user = await store.create({
         externalId: body.external_id,
         username: body.username,
         firstName: body.first_name,
@@ -112,8 +112,8 @@ export function routes({ store, faults, webhooks, instanceId, logger }: RouteDep
     api('PUT', /^\/v1\/users\/([^/]+)\/metadata$/, (context) =>
       writeMetadata(context, (id, fields) => store.replaceMetadata(id, fields)),
     ),
-    api('DELETE', /^\/v1\/users\/([^/]+)$/, ({ request, id }) => {
-      const json = deletedUserJson(store.delete(id));
+    api('DELETE', /^\/v1\/users\/([^/]+)$/, async ({ request, id }) => {
+      const json = deletedUserJson(await store.delete(id));
       logger?.info({ userId: id }, 'user deleted');
       webhooks.send(userEvent('user.deleted', json, instanceId, httpRequestAttributes(request)));
       return json;

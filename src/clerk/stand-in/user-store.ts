@@ -86,12 +86,33 @@ function matches(user: UserRecord, filters: UserFilters): boolean {
   );
 }
 
-/** The stand-in's users, in memory. Every method either succeeds or throws a Clerk-shaped error. */
+/** Where the store keeps its users across restarts (see `UserStateFile`). Saves must complete in call order. */
+export interface UserPersistence {
+  save(users: readonly UserRecord[]): Promise<void>;
+}
+
+/**
+ * The stand-in's users, in memory and, with `persistence`, saved after every change: changes resolve once saved.
+ * Every method either succeeds or fails with a Clerk-shaped error.
+ */
 export class UserStore {
   /** Insertion order doubles as the tie-break when two users share a millisecond. */
   private readonly users = new Map<string, UserRecord>();
+  private lastSave: Promise<void> = Promise.resolve();
 
-  create(input: NewUser): UserRecord {
+  constructor(
+    initial: readonly UserRecord[] = [],
+    private readonly persistence?: UserPersistence,
+  ) {
+    for (const user of initial) this.users.set(user.id, user);
+  }
+
+  /** Resolves once every change so far has been saved (or its save has failed). */
+  async settled(): Promise<void> {
+    await this.lastSave.catch(() => undefined);
+  }
+
+  async create(input: NewUser): Promise<UserRecord> {
     this.assertUnique(input);
     const now = Date.now();
     const createdAt = input.createdAt ?? now;
@@ -111,6 +132,7 @@ export class UserStore {
     };
     assertMetadataFits(user, 'public_metadata');
     this.users.set(user.id, user);
+    await this.save();
     return user;
   }
 
@@ -138,7 +160,7 @@ export class UserStore {
   }
 
   /** PATCH /v1/users/:id/metadata: each field sent is deep-merged; `null` for a whole field clears it. */
-  mergeMetadata(id: string, patch: MetadataFields): UserRecord {
+  mergeMetadata(id: string, patch: MetadataFields): Promise<UserRecord> {
     const user = this.get(id);
     return this.writeMetadata(user, patch, (field, value) =>
       value === null ? {} : deepMergeMetadata(user[field] ?? {}, value),
@@ -146,27 +168,36 @@ export class UserStore {
   }
 
   /** PUT /v1/users/:id/metadata: each field sent replaces the stored one whole (`null` is stored as null). */
-  replaceMetadata(id: string, replacement: MetadataFields): UserRecord {
+  replaceMetadata(id: string, replacement: MetadataFields): Promise<UserRecord> {
     return this.writeMetadata(this.get(id), replacement, (_field, value) => value);
   }
 
-  delete(id: string): UserRecord {
+  async delete(id: string): Promise<UserRecord> {
     const user = this.get(id);
     this.users.delete(id);
+    await this.save();
     return user;
   }
 
-  private writeMetadata(
+  /** Saves the users as they are now; the change stays in memory even when saving fails. */
+  private save(): Promise<void> {
+    if (!this.persistence) return Promise.resolve();
+    this.lastSave = this.persistence.save([...this.users.values()]);
+    return this.lastSave;
+  }
+
+  private async writeMetadata(
     user: UserRecord,
     fields: MetadataFields,
     combine: (field: (typeof METADATA_FIELDS)[number], value: Metadata | null) => Metadata | null,
-  ): UserRecord {
+  ): Promise<UserRecord> {
     const next = { ...user };
     const sent = METADATA_FIELDS.filter((f) => fields[f] !== undefined);
     for (const field of sent) next[field] = combine(field, fields[field] ?? null);
     assertMetadataFits(next, PARAM_NAMES[sent[0] ?? 'publicMetadata']);
     next.updatedAt = Date.now();
     this.users.set(user.id, next);
+    await this.save();
     return next;
   }
 

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { z } from 'zod';
+import { USER_ID_PATTERN } from './ids.js';
+import type { UserRecord } from './user-store.js';
+
+export class ClerkStandInStateFileError extends Error {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`Clerk stand-in state file ${file} ${problem}. Fix or delete it; no user was loaded or overwritten.`);
+    this.name = 'ClerkStandInStateFileError';
+  }
+}
+
+const metadata = z.record(z.string(), z.unknown()).nullable();
+const epochMs = z.number().int().nonnegative();
+
+const userRecordSchema = z.strictObject({
+  id: z.string().regex(USER_ID_PATTERN, { message: 'must be a Clerk user id (user_…)' }),
+  externalId: z.string().nullable(),
+  username: z.string().nullable(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  passwordEnabled: z.boolean(),
+  emailAddresses: z.array(
+    z.strictObject({ id: z.string().startsWith('idn_'), emailAddress: z.string(), createdAt: epochMs }),
+  ),
+  publicMetadata: metadata,
+  privateMetadata: metadata,
+  unsafeMetadata: metadata,
+  createdAt: epochMs,
+  updatedAt: epochMs,
+}) satisfies z.ZodType<UserRecord>;
+
+const stateSchema = z.strictObject({
+  version: z.literal(1),
+  /** In the store's insertion order, which breaks ties between users created in the same millisecond. */
+  users: z.array(userRecordSchema).superRefine((users, ctx) => {
+    const seen = new Set<string>();
+    users.forEach((user, index) => {
+      if (seen.has(user.id)) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: 'appears twice' });
+      seen.add(user.id);
+    });
+  }),
+});
+
+/**
+ * The stand-in's users in a JSON file, so that they outlive a restart. Writes replace the file atomically
+ * (temporary file in the same folder, then rename), one after another, readable by the owner only.
+ */
+export class UserStateFile {
+  private lastWrite: Promise<void> = Promise.resolve();
+
+  constructor(readonly file: string) {}
+
+  /** The saved users, or none when the file does not exist yet. A damaged file throws rather than losing users. */
+  async load(): Promise<UserRecord[]> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new ClerkStandInStateFileError(this.file, `is not valid JSON (${(error as Error).message})`);
+    }
+    const parsed = stateSchema.safeParse(json);
+    if (!parsed.success) {
+      // Paths and zod's messages only: the values are user data.
+      const { issues } = parsed.error;
+      const problems = issues.slice(0, 5).map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`);
+      if (issues.length > 5) problems.push(`${issues.length - 5} more`);
+      throw new ClerkStandInStateFileError(this.file, `does not hold stand-in users (${problems.join('; ')})`);
+    }
+    return parsed.data.users;
+  }
+
+  /** Queues a write of `users` as they are now; resolves once that write (and every earlier one) is done. */
+  save(users: readonly UserRecord[]): Promise<void> {
+    const text = `${JSON.stringify({ version: 1, users }, null, 2)}\n`;
+    // A failed write must not block later ones: each write holds the whole state, so the next one repairs it.
+    const write = this.lastWrite.catch(() => undefined).then(() => this.replaceFile(text));
+    this.lastWrite = write;
+    return write;
+  }
+
+  private async replaceFile(text: string): Promise<void> {
+    const folder = dirname(this.file);
+    await mkdir(folder, { recursive: true });
+    const temporary = join(folder, `.${basename(this.file)}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      const handle = await open(temporary, 'wx', 0o600);
+      try {
+        await handle.writeFile(text);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, this.file);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+  }
+}
