@@ -10,7 +10,7 @@ import { sendError } from './errors.js';
 import { startProvisioning } from './start-provisioning.js';
 import { databaseStatus } from './status.js';
 import { isTemporalUnavailable, withTemporalDeadline } from './temporal.js';
-import { createSvixVerifier } from './verify.js';
+import { createWebhookVerifier } from './hookdeck.js';
 
 export interface AppDeps {
   config: Config;
@@ -28,7 +28,14 @@ const PUBLIC_DIR = fileURLToPath(new URL('../../src/webhook/public', import.meta
 export function createApp({ config, temporal, logger, clerk }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
-  const verify = createSvixVerifier(config.clerk.webhookSigningSecret!);
+  // Plain Svix, or Hookdeck's signature plus Clerk's when HOOKDECK_WEBHOOK_SECRET is set.
+  const verify = createWebhookVerifier({
+    svixSecret: config.clerk.webhookSigningSecret!,
+    hookdeckSecret: config.hookdeck.webhookSecret,
+    requireHookdeck: config.hookdeck.required,
+    acceptHookdeckWithoutSvix: config.hookdeck.acceptWithoutSvix,
+    hookdeckSvixMaxAgeSeconds: config.hookdeck.svixMaxAgeSeconds,
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -49,13 +56,14 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
     express.raw({ type: () => true, limit: config.webhookMaxBodyBytes }),
     async (req: Request, res: Response) => {
       const svixId = req.header('svix-id');
-      const log = logger.child({ svixId });
+      const log = logger.child({ svixId, hookdeckEventId: req.header('x-hookdeck-eventid') });
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const verified = verify(raw, req.headers);
       if (!verified.ok) {
         log.warn({ reason: verified.reason }, 'webhook refused: signature');
         return sendError(res, 401, 'invalid_signature', `Signature check failed: ${verified.reason}`);
       }
+      log.debug({ via: verified.via }, 'signature verified');
       let body: unknown;
       try {
         body = JSON.parse(raw.toString('utf8'));
