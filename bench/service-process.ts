@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+export type ServiceName = 'worker' | 'webhook';
+
+/** Resident memory of one process, in MiB. */
+export interface MemoryPeak {
+  /** Highest VmRSS seen by the sampler while the window was open. */
+  peakRssMb: number;
+  /** The kernel's high-water mark (VmHWM) at the window's end: includes start-up (workflow bundling). */
+  hwmMb: number;
+}
+
+export interface ServiceProcess {
+  name: ServiceName;
+  pid: number;
+  /** Starts sampling VmRSS (every `everyMs`); `stop()` answers the peak since then. */
+  watchMemory(everyMs?: number): { stop(): Promise<MemoryPeak> };
+  stop(): Promise<void>;
+}
+
+async function memoryOf(pid: number): Promise<{ rssMb: number; hwmMb: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+/**
+ * Runs `per-user-db worker|webhook` (src/cli.ts under tsx, one Node process, so /proc/<pid> is the service
+ * itself) with exactly the environment given, its output appended to `logFile`. Resolves once it is ready:
+ * the receiver answers /healthz, the worker has logged "worker started".
+ */
+export async function startServiceProcess(
+  name: ServiceName,
+  env: Record<string, string>,
+  options: { logFile: string; healthUrl?: string; timeoutMs?: number },
+): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', name], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  child.stderr.pipe(log, { end: false });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  let started = false;
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    log.write(`${line}\n`);
+    if (line.includes('"worker started"')) started = true;
+  });
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
+
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  for (;;) {
+    if (exited) throw new Error(`The ${name} process ${exited} while starting; see ${options.logFile}`);
+    if (name === 'worker' ? started : await answers(options.healthUrl!)) break;
+    if (Date.now() > deadline) {
+      await stopChild(child);
+      throw new Error(`The ${name} process did not get ready in time; see ${options.logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const pid = child.pid!;
+  return {
+    name,
+    pid,
+    watchMemory(everyMs = 100) {
+      let peak = 0;
+      const sample = () =>
+        memoryOf(pid).then(
+          (m) => (peak = Math.max(peak, m.rssMb)),
+          () => undefined,
+        );
+      void sample();
+      const timer = setInterval(sample, everyMs);
+      return {
+        async stop() {
+          clearInterval(timer);
+          const last = await memoryOf(pid);
+          const round = (v: number) => Math.round(v * 10) / 10;
+          return { peakRssMb: round(Math.max(peak, last.rssMb)), hwmMb: round(last.hwmMb) };
+        },
+      };
+    },
+    async stop() {
+      process.off('exit', killOnExit);
+      await stopChild(child);
+      log.end();
+    },
+  };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url)).ok;
+  } catch {
+    return false;
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
