@@ -1,6 +1,15 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ClerkAuthError, ClerkRateLimitError, ClerkUserNotFoundError } from '../clerk/client.js';
+import { MigrationChecksumError, MigrationFailedError, MigrationHistoryError } from '../migrations/index.js';
 import { PermanentProviderError, ProviderRateLimitError } from '../providers/types.js';
+
+/**
+ * SQLSTATE classes worth another attempt: connection loss, serialization failure or deadlock, lack of
+ * resources, operator intervention (shutdown, statement timeout), lock timeout, system and internal errors.
+ * Any other failure of a migration's SQL (a duplicate object, a violated constraint) fails the same way every
+ * time, so it is permanent.
+ */
+const TRANSIENT_SQLSTATE = /^(08|40|53|57|58|XX)|^55P03$/;
 
 /**
  * Turns our adapters' errors into Temporal failures: permanent ones become non-retryable with a type the
@@ -23,8 +32,17 @@ export function toActivityFailure(error: unknown): unknown {
   if (error instanceof ClerkAuthError) {
     return ApplicationFailure.create({ message: error.message, type: 'ClerkAuth', nonRetryable: true });
   }
-  if (error instanceof Error && error.name === 'MigrationChecksumError') {
+  if (error instanceof MigrationChecksumError) {
     return ApplicationFailure.create({ message: error.message, type: 'MigrationChecksum', nonRetryable: true });
+  }
+  if (error instanceof MigrationHistoryError) {
+    return ApplicationFailure.create({ message: error.message, type: 'MigrationHistory', nonRetryable: true });
+  }
+  if (error instanceof MigrationFailedError) {
+    const code = (error.cause as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string' && !TRANSIENT_SQLSTATE.test(code)) {
+      return ApplicationFailure.create({ message: error.message, type: 'MigrationFailed', nonRetryable: true });
+    }
   }
   return error;
 }

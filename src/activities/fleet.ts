@@ -1,13 +1,7 @@
 import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { recordSchemaVersion, type ClerkClient } from '../clerk/client.js';
 import type { ProviderName } from '../config/index.js';
-import {
-  applyMigrations,
-  latestVersion,
-  MigrationFailedError,
-  MigrationHistoryError,
-  type Migration,
-} from '../migrations/index.js';
+import { applyMigrations, latestVersion, type Migration } from '../migrations/index.js';
 import { userIdFromTenantDatabaseName } from '../providers/tenant-names.js';
 import type { DatabaseProvider, TenantDatabase } from '../providers/types.js';
 import { toActivityFailure, withFailureMapping } from './failures.js';
@@ -42,12 +36,6 @@ export interface TenantMigration {
 /** Heartbeat cadence: well inside the workflow's heartbeat timeout, so a dead worker is noticed in seconds. */
 const HEARTBEAT_EVERY_MS = 2_000;
 
-/**
- * SQLSTATE classes worth another attempt: connection loss, serialization failure or deadlock, lack of
- * resources, operator intervention (shutdown, statement timeout), lock timeout, system and internal errors.
- */
-const TRANSIENT_SQLSTATE = /^(08|40|53|57|58|XX)|^55P03$/;
-
 /** Keeps the activity's heartbeat going while `work` runs, so Temporal tells a slow tenant from a dead worker. */
 async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
   heartbeat();
@@ -60,23 +48,6 @@ async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
 }
 
 const byName = (a: TenantRef, b: TenantRef) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-
-/**
- * A migration whose SQL failed for a reason in the SQL or the tenant's data (a duplicate object, a violated
- * constraint) fails the same way every time: it is made permanent. A lost connection or a deadlock is retried.
- */
-function fleetFailure(error: unknown): unknown {
-  if (error instanceof MigrationFailedError) {
-    const code = (error.cause as { code?: unknown } | undefined)?.code;
-    if (typeof code === 'string' && !TRANSIENT_SQLSTATE.test(code)) {
-      return ApplicationFailure.create({ message: error.message, type: 'MigrationFailed', nonRetryable: true });
-    }
-  }
-  if (error instanceof MigrationHistoryError) {
-    return ApplicationFailure.create({ message: error.message, type: 'MigrationHistory', nonRetryable: true });
-  }
-  return toActivityFailure(error);
-}
 
 /** Activities of fleet migrations that touch tenant databases; they run on the main task queue. */
 export function createFleetActivities({
@@ -148,7 +119,7 @@ export function createFleetActivities({
           attempt: activityInfo().attempt,
         };
       } catch (error) {
-        throw fleetFailure(error);
+        throw toActivityFailure(error);
       }
     },
   };
