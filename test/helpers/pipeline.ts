@@ -7,7 +7,7 @@ import { createClerkApi } from '../../src/clerk/client.js';
 import { startClerkStandIn, type FaultSettings } from '../../src/clerk/stand-in/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { startWebhookServer } from '../../src/webhook/server.js';
-import { runWorker } from '../../src/worker/run.js';
+import { runWorker, type RunningWorker } from '../../src/worker/run.js';
 import { testDatabaseUrl } from './postgres.js';
 import { testTemporal } from './temporal.js';
 
@@ -32,6 +32,11 @@ export interface PipelineOptions {
   env?: Record<string, string>;
   /** Start no worker (a test that runs its own, e.g. in a child process). */
   withoutWorker?: boolean;
+  /**
+   * The receiver opens its own lazy Temporal client from its configuration (TEMPORAL_ADDRESS of `env`), as the
+   * real process does, instead of sharing the test's client; the worker keeps the shared connection.
+   */
+  receiverOwnsTemporalClient?: boolean;
 }
 
 /**
@@ -66,13 +71,28 @@ export async function startPipeline(options: PipelineOptions = {}) {
   };
   const config = loadConfig(rawEnv, 'worker');
   const logger = pino({ level: 'debug' }, logSink);
-  const worker = options.withoutWorker
-    ? undefined
-    : await runWorker(config, { connection: temporal.nativeConnection, logger });
-  const receiver = await startWebhookServer(config, { temporal: temporal.client, logger, host: '127.0.0.1' });
+  const workers: RunningWorker[] = [];
+  /** An in-process worker on the pipeline's configuration and shared connection, stopped with the pipeline. */
+  const startWorker = async () => {
+    const started = await runWorker(config, { connection: temporal.nativeConnection, logger });
+    workers.push(started);
+    return started;
+  };
+  const worker = options.withoutWorker ? undefined : await startWorker();
+  const receiver = await startWebhookServer(config, {
+    temporal: options.receiverOwnsTemporalClient ? undefined : temporal.client,
+    logger,
+    host: '127.0.0.1',
+  });
   const webhookUrl = `${receiver.url}/webhooks/clerk`;
   standIn.addWebhookEndpoint({ url: webhookUrl, signingSecret: secrets.signingSecret });
   const clerk = createClerkApi({ secretKey: secrets.clerkSecretKey, apiUrl: standIn.url });
+  /** The three Svix headers for `body`, signed with the pipeline's secret at `at` (default now). */
+  const signHeaders = (body: string, { svixId = `msg_${randomToken(12)}`, at = new Date() } = {}) => ({
+    'svix-id': svixId,
+    'svix-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'svix-signature': new Webhook(secrets.signingSecret).sign(svixId, at, body),
+  });
 
   return {
     temporal,
@@ -82,20 +102,20 @@ export async function startPipeline(options: PipelineOptions = {}) {
     secrets,
     standIn,
     worker,
+    startWorker,
     receiver,
     webhookUrl,
     clerk,
+    signHeaders,
     /** Posts a Clerk event to the receiver, signed as Svix signs it (or with the headers given). */
-    async postEvent(event: unknown, init: { svixId?: string; headers?: Record<string, string>; body?: string } = {}) {
+    async postEvent(
+      event: unknown,
+      init: { svixId?: string; headers?: Record<string, string>; body?: string; signedAt?: Date } = {},
+    ) {
       const body = init.body ?? JSON.stringify(event);
-      const svixId = init.svixId ?? `msg_${randomToken(12)}`;
-      const now = new Date();
-      const signature = new Webhook(secrets.signingSecret).sign(svixId, now, body);
       const headers = {
         'content-type': 'application/json',
-        'svix-id': svixId,
-        'svix-timestamp': String(Math.floor(now.getTime() / 1000)),
-        'svix-signature': signature,
+        ...signHeaders(body, { svixId: init.svixId, at: init.signedAt }),
         ...init.headers,
       };
       const res = await fetch(webhookUrl, { method: 'POST', headers, body });
@@ -104,7 +124,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     async stop() {
       await standIn.stop();
       await receiver.close();
-      await worker?.shutdown();
+      for (const w of workers) await w.shutdown();
     },
   };
 }

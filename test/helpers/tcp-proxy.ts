@@ -21,6 +21,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
+      if (server) return resolve(); // already up
       server = createServer((client) => {
         const upstream = connect(targetPort, targetHost);
         for (const s of [client, upstream]) {

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
+import { provisionWorkflowId } from '../../src/workflows/provision-state.js';
+import { databaseCount, urlThrough, waitForReadyMetadata } from '../helpers/databases.js';
+import { eventually, startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { testDatabaseUrl } from '../helpers/postgres.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { pendingActivity } from '../helpers/workflows.js';
+
+describe('PostgreSQL refusing connections: activities retry and the workflow completes when it is back', () => {
+  let proxy: TcpProxy;
+  let p: Pipeline;
+
+  before(async () => {
+    const adminUrl = new URL(await testDatabaseUrl());
+    proxy = await startTcpProxy(adminUrl.hostname, Number(adminUrl.port));
+    // The worker reaches PostgreSQL only through the proxy (admin and tenant connections alike).
+    p = await startPipeline({ env: { DATABASE_URL: urlThrough(adminUrl.href, '127.0.0.1', proxy.port) } });
+  });
+  after(async () => {
+    await p.stop();
+    await proxy.close();
+  });
+
+  test('a sign-up during the outage waits it out: one database, schema applied, metadata ready', async () => {
+    await proxy.down();
+    const user = await p.clerk.users.createUser({ emailAddress: [`pg-outage-${Date.now()}@example.com`] });
+    const workflowId = provisionWorkflowId(user.id);
+
+    const failing = await eventually(async () => {
+      const activity = await pendingActivity(p.temporal.client, workflowId).catch(() => undefined);
+      return (activity?.attempt ?? 0) >= 3 ? activity : undefined;
+    }, 'createDatabase failing and being retried');
+    assert.equal(failing.activityType?.name, 'createDatabase');
+    assert.match(failing.lastFailure?.message ?? '', /ECONNREFUSED|connect/i);
+
+    const status = await fetch(`${p.receiver.url}/api/users/${user.id}/database`);
+    const body = (await status.json()) as { status: string; steps: Array<{ name: string; state: string }> };
+    assert.equal(body.status, 'provisioning');
+    assert.deepEqual(body.steps[0], { ...body.steps[0], name: 'create-database', state: 'running' });
+    assert.equal(await databaseCount(p.adminUrl, tenantDatabaseName(user.id)), 0);
+
+    await proxy.up();
+    const ready = await waitForReadyMetadata(p, user.id);
+    assert.equal((ready.publicMetadata.database as { schemaVersion: number }).schemaVersion, 1);
+    assert.equal(await databaseCount(p.adminUrl, tenantDatabaseName(user.id)), 1);
+    const result = await p.temporal.client.workflow.getHandle(workflowId).result();
+    assert.equal(result.status, 'ready');
+  });
+});

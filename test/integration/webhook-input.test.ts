@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { eventually, newUserId, startPipeline, userCreatedEvent, type Pipeline } from '../helpers/pipeline.js';
+import { provisioningExists, workflowExists, workflowIdsOnTaskQueue } from '../helpers/workflows.js';
+
+const MAX_BODY_BYTES = 4096;
+
+type Answer = { status: number; headers: Headers; body: Record<string, unknown> };
+
+/** The documented error answer: JSON `{ error: { code, message } }` and nothing else, no stack trace. */
+function assertError(answer: Answer, status: number, code: string, messagePart?: RegExp) {
+  assert.equal(answer.status, status, JSON.stringify(answer.body));
+  assert.match(answer.headers.get('content-type') ?? '', /^application\/json/);
+  assert.deepEqual(Object.keys(answer.body), ['error']);
+  const error = answer.body.error as Record<string, unknown>;
+  assert.deepEqual(Object.keys(error).sort(), ['code', 'message']);
+  assert.equal(error.code, code);
+  assert.equal(typeof error.message, 'string');
+  assert.doesNotMatch(String(error.message), /\n\s+at |node_modules|\.ts:\d+/);
+  if (messagePart) assert.match(String(error.message), messagePart);
+}
+
+/** A raw POST to the receiver: exactly these headers and this body. */
+async function post(p: Pipeline, body: string, headers: Record<string, string>): Promise<Answer> {
+  const res = await fetch(p.webhookUrl, { method: 'POST', headers, body });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('webhook input: every refusal has the documented status and shape, and starts nothing', () => {
+  let p: Pipeline;
+  /** User ids carried by refused or ignored events: none may get a workflow. */
+  const refusedUserIds: string[] = [];
+  const refused = (userId = newUserId()) => {
+    refusedUserIds.push(userId);
+    return userId;
+  };
+
+  before(async () => {
+    p = await startPipeline({ env: { WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY_BYTES) } });
+  });
+  after(async () => {
+    await p.stop();
+  });
+
+  test('a valid event is accepted and starts its workflow (the control for every check below)', async () => {
+    const userId = newUserId();
+    const answer = await p.postEvent(userCreatedEvent(userId));
+    assert.equal(answer.status, 202, JSON.stringify(answer.body));
+    assert.equal(answer.body.workflowId, `provision-db-${userId}`);
+    assert.equal(await provisioningExists(p.temporal.client, userId), true);
+  });
+
+  test('a signature made with another secret → 401 invalid_signature', async () => {
+    const userId = refused();
+    const answer = await p.postEvent(userCreatedEvent(userId), {
+      headers: { 'svix-signature': 'v1,' + Buffer.from('not the signature of this body').toString('base64') },
+    });
+    assertError(answer, 401, 'invalid_signature');
+  });
+
+  test('no svix headers at all → 401 invalid_signature', async () => {
+    const userId = refused();
+    const answer = await post(p, JSON.stringify(userCreatedEvent(userId)), { 'content-type': 'application/json' });
+    assertError(answer, 401, 'invalid_signature');
+  });
+
+  test('each svix header missing on its own → 401', async () => {
+    const body = JSON.stringify(userCreatedEvent(refused()));
+    const signed = p.signHeaders(body);
+    for (const missing of ['svix-id', 'svix-timestamp', 'svix-signature'] as const) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...signed };
+      delete headers[missing];
+      assertError(await post(p, body, headers), 401, 'invalid_signature');
+    }
+  });
+
+  test('correctly signed but 6 minutes old (replay outside ±5 min) → 401; 6 minutes ahead → 401', async () => {
+    for (const offsetMs of [-6 * 60_000, 6 * 60_000]) {
+      const answer = await p.postEvent(userCreatedEvent(refused()), { signedAt: new Date(Date.now() + offsetMs) });
+      assertError(answer, 401, 'invalid_signature', /timestamp/i);
+    }
+  });
+
+  test('a body changed after signing → 401', async () => {
+    const original = JSON.stringify(userCreatedEvent(refused()));
+    const tampered = JSON.stringify(userCreatedEvent(refused()));
+    const headers = { 'content-type': 'application/json', ...p.signHeaders(original) };
+    assertError(await post(p, tampered, headers), 401, 'invalid_signature');
+  });
+
+  test('validly signed malformed JSON → 400 invalid_json', async () => {
+    const answer = await p.postEvent(null, { body: '{"type":"user.created","data":{"id":' });
+    assertError(answer, 400, 'invalid_json');
+  });
+
+  test('validly signed events with missing or wrong fields → 400 invalid_payload naming the field', async () => {
+    const withoutId = userCreatedEvent('user_x') as { data: Record<string, unknown> };
+    delete withoutId.data.id;
+    assertError(await p.postEvent(withoutId), 400, 'invalid_payload', /data\.id/);
+
+    // Would become workflow id "provision-db-user_../../etc": refused before it gets near Temporal.
+    const badId = 'user_../../etc';
+    refusedUserIds.push(badId);
+    assertError(await p.postEvent(userCreatedEvent(badId)), 400, 'invalid_payload', /data\.id/);
+
+    const { type: _type, ...withoutType } = userCreatedEvent(refused());
+    assertError(await p.postEvent(withoutType), 400, 'invalid_payload', /type/);
+
+    const notAnObject = { ...userCreatedEvent(refused()), data: 'user_abc' };
+    assertError(await p.postEvent(notAnObject), 400, 'invalid_payload', /data/);
+  });
+
+  test(`a body over WEBHOOK_MAX_BODY_BYTES (${MAX_BODY_BYTES}) → 413 payload_too_large, even validly signed`, async () => {
+    const event = userCreatedEvent(refused(), { unsafe_metadata: { padding: 'x'.repeat(MAX_BODY_BYTES) } });
+    assertError(await p.postEvent(event), 413, 'payload_too_large', new RegExp(String(MAX_BODY_BYTES)));
+  });
+
+  test('an event type we do not handle → 200 ignored', async () => {
+    const userId = refused();
+    const event = { ...userCreatedEvent(userId), type: 'user.updated' };
+    const answer = await p.postEvent(event);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body, { status: 'ignored', eventType: 'user.updated' });
+  });
+
+  test('no refused or ignored event started a workflow', async () => {
+    assert.ok(refusedUserIds.length >= 10);
+    for (const userId of refusedUserIds) {
+      assert.equal(await provisioningExists(p.temporal.client, userId), false, userId);
+    }
+    // Visibility lags: wait until it lists the control's run, then nothing else may be on the task queue.
+    const ids = await eventually(async () => {
+      const found = await workflowIdsOnTaskQueue(p.temporal.client, p.config.temporal.taskQueue);
+      return found.length > 0 ? found : undefined;
+    }, 'the control workflow in visibility');
+    assert.equal(ids.length, 1, ids.join(', '));
+    assert.equal(await workflowExists(p.temporal.client, ids[0]!), true);
+  });
+
+  test('/healthz and /readyz answer 200 while Temporal is up', async () => {
+    for (const path of ['/healthz', '/readyz']) {
+      const res = await fetch(`${p.receiver.url}${path}`);
+      assert.equal(res.status, 200, path);
+      await res.arrayBuffer();
+    }
+  });
+
+  test('status API: a malformed user id → 400 invalid_user_id; an unknown user → 404 not_found', async () => {
+    const get = async (userId: string): Promise<Answer> => {
+      const res = await fetch(`${p.receiver.url}/api/users/${encodeURIComponent(userId)}/database`);
+      return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+    };
+    assertError(await get('not-a-user'), 400, 'invalid_user_id');
+    assertError(await get('user_abc; DROP TABLE x'), 400, 'invalid_user_id');
+    assertError(await get(newUserId()), 404, 'not_found');
+  });
+});
