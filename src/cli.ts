@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { config as loadDotenv } from 'dotenv';
 import { registerMigrateCommand } from './cli/migrate.js';
+import { registerOpsCommands } from './cli/ops.js';
 import { exitWithError, stopOnSignals } from './cli/process.js';
 import { startClerkStandIn } from './clerk/stand-in/index.js';
 import { loadConfig } from './config/index.js';
@@ -91,6 +92,7 @@ program
   });
 
 registerMigrateCommand(program, environment);
+registerOpsCommands(program, environment);
 
 interface StandInFlags {
   port: number;

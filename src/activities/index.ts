@@ -1,5 +1,11 @@
 import { log } from '@temporalio/activity';
-import { recordDatabaseMetadata, type ClerkClient, type DatabaseMetadata } from '../clerk/client.js';
+import {
+  clerkUserExists,
+  recordDatabaseMetadata,
+  recordDatabaseStatusIfUserExists,
+  type ClerkClient,
+  type DatabaseMetadata,
+} from '../clerk/client.js';
 import { applyMigrations, type Migration } from '../migrations/index.js';
 import type { DatabaseProvider, TenantDatabase } from '../providers/types.js';
 import { withFailureMapping } from './failures.js';
@@ -40,6 +46,13 @@ export function createClerkActivities({ clerk }: Pick<ActivityDeps, 'clerk'>) {
     recordOnClerk: withFailureMapping(async (userId: string, database: DatabaseMetadata): Promise<void> => {
       await recordDatabaseMetadata(clerk, userId, database);
     }),
+    /** Provisioning asks before creating anything: a `user.created` arriving after the delete must not. */
+    clerkUserExists: withFailureMapping((userId: string): Promise<boolean> => clerkUserExists(clerk, userId)),
+    /** Deprovisioning's record: only `status` changes, and a user already gone (404) counts as done. */
+    recordDatabaseStatusIfUserExists: withFailureMapping(
+      (userId: string, status: DatabaseMetadata['status']): Promise<boolean> =>
+        recordDatabaseStatusIfUserExists(clerk, userId, status),
+    ),
   };
 }
 

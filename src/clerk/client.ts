@@ -67,6 +67,25 @@ export async function recordSchemaVersion(clerk: ClerkClient, userId: string, sc
   }
 }
 
+/**
+ * Sets only `publicMetadata.database.status` (deletion and restore change nothing else); answers false when the
+ * Clerk user no longer exists, which is the usual case once `user.deleted` has been sent.
+ */
+export async function recordDatabaseStatusIfUserExists(
+  clerk: ClerkClient,
+  userId: string,
+  status: DatabaseMetadata['status'],
+): Promise<boolean> {
+  try {
+    await clerk.users.updateUserMetadata(userId, { publicMetadata: { database: { status } } });
+    return true;
+  } catch (error) {
+    const translated = translate(error, userId);
+    if (translated instanceof ClerkUserNotFoundError) return false;
+    throw translated;
+  }
+}
+
 /** Whether the Clerk user exists right now (a create arriving after a delete must not bring a database back). */
 export async function clerkUserExists(clerk: ClerkClient, userId: string): Promise<boolean> {
   try {
@@ -76,5 +95,49 @@ export async function clerkUserExists(clerk: ClerkClient, userId: string): Promi
     const translated = translate(error, userId);
     if (translated instanceof ClerkUserNotFoundError) return false;
     throw translated;
+  }
+}
+
+/** One page of Clerk users as reconciliation sees them: ids and database status only, never PII. */
+export interface ClerkUserPage {
+  users: Array<{ id: string; databaseStatus?: string }>;
+  /** Users in the instance right now (Clerk counts them with every list call). */
+  totalCount: number;
+}
+
+const databaseStatusOf = (publicMetadata: Record<string, unknown>): string | undefined => {
+  const database = publicMetadata.database as { status?: unknown } | null | undefined;
+  return typeof database?.status === 'string' ? database.status : undefined;
+};
+
+/**
+ * Users oldest first, `limit` (≤ 500) from `offset`. Oldest first keeps offsets stable while users sign up
+ * during a scan (they land at the end); a user deleted mid-scan can shift one user past a page boundary, which
+ * the next scan picks up.
+ */
+export async function listUserPage(
+  clerk: ClerkClient,
+  page: { offset: number; limit: number },
+): Promise<ClerkUserPage> {
+  try {
+    const { data, totalCount } = await clerk.users.getUserList({ ...page, orderBy: '+created_at' });
+    return { users: data.map((u) => ({ id: u.id, databaseStatus: databaseStatusOf(u.publicMetadata) })), totalCount };
+  } catch (error) {
+    throw translate(error, '(user list)');
+  }
+}
+
+/** Clerk accepts at most this many `user_id` filters per list request. */
+export const MAX_USER_ID_FILTER = 100;
+
+/** Which of these user ids (at most MAX_USER_ID_FILTER) are live Clerk users. */
+export async function existingUserIds(clerk: ClerkClient, userIds: string[]): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  if (userIds.length > MAX_USER_ID_FILTER) throw new Error(`At most ${MAX_USER_ID_FILTER} user ids per lookup`);
+  try {
+    const { data } = await clerk.users.getUserList({ userId: userIds, limit: userIds.length });
+    return data.map((u) => u.id);
+  } catch (error) {
+    throw translate(error, '(user list)');
   }
 }

@@ -10,25 +10,29 @@ const BAR_WIDTH = 24;
 /** Without a terminal (CI logs, pipes), a progress line at most this often, so logs stay readable. */
 const PLAIN_EVERY_MS = 5_000;
 
-export function progressBar(p: FleetProgress): string {
-  const finished = p.done + p.failed;
-  const share = p.total ? Math.min(1, finished / p.total) : 0;
+/** A bar filled to `share` (0–1), the percentage, then `text`. */
+export function bar(share: number, text: string): string {
   const filled = Math.round(share * BAR_WIDTH);
   const percent = `${Math.floor(share * 100)}%`.padStart(4);
-  return `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ${percent}  ${describeProgress(p)}`;
+  return `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ${percent}  ${text}`;
+}
+
+export function progressBar(p: FleetProgress): string {
+  const finished = p.done + p.failed;
+  return bar(p.total ? Math.min(1, finished / p.total) : 0, describeProgress(p));
 }
 
 /**
- * The live progress display on stderr (stdout stays for the report): one line redrawn in place on a terminal,
+ * The live progress display on stderr, each progress drawn by `format` (stdout stays for the report): one line redrawn in place on a terminal,
  * a line every few seconds otherwise.
  */
-export function createProgressDisplay(out: NodeJS.WriteStream = process.stderr) {
+export function createProgressDisplay<P>(format: (progress: P) => string, out: NodeJS.WriteStream = process.stderr) {
   let lastPlain = 0;
   let lastLine = '';
   let drawn = false;
   return {
-    update(progress: FleetProgress | undefined): void {
-      const line = progress ? progressBar(progress) : 'waiting for a worker to report progress…';
+    update(progress: P | undefined): void {
+      const line = progress ? format(progress) : 'waiting for a worker to report progress…';
       if (out.isTTY) {
         out.write(`\r\x1b[2K${line.slice(0, Math.max(20, (out.columns ?? 120) - 1))}`);
         drawn = true;

@@ -29,9 +29,15 @@ import {
   type FleetReport,
 } from '../workflows/fleet-migration-state.js';
 import { STATUS } from '../workflows/search-attributes.js';
-import { createProgressDisplay, formatReport, formatTenantResult, reportExitCode } from './migrate-display.js';
+import {
+  createProgressDisplay,
+  formatReport,
+  formatTenantResult,
+  progressBar,
+  reportExitCode,
+} from './migrate-display.js';
 
-type Environment = () => Record<string, string | undefined>;
+export type Environment = () => Record<string, string | undefined>;
 
 const POLL_MS = 1_000;
 /** How long a progress query may take before the display says it is waiting for a worker. */
@@ -59,7 +65,7 @@ type StartOptions = z.output<typeof startOptionsSchema>;
 
 const viewOptionsSchema = z.object({ watch: z.boolean().default(false), json: z.boolean().default(false) });
 
-function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const named = parsed.error.issues.map((i) =>
@@ -68,14 +74,14 @@ function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.output<S>
   throw new InvalidArgumentError(named.join('; '));
 }
 
-interface Session {
+export interface Session {
   config: Config;
   client: Client;
   workflowId: string;
 }
 
 /** Connects to Temporal (TEMPORAL_* settings, as the worker does), runs `work`, and closes the connection. */
-async function withTemporal(environment: Environment, work: (session: Session) => Promise<void>): Promise<void> {
+export async function withTemporal(environment: Environment, work: (session: Session) => Promise<void>): Promise<void> {
   const config = loadConfig(environment(), 'client');
   const { connectionOptions, namespace } = temporalConnectConfig(config);
   let connection: Connection;
@@ -115,7 +121,7 @@ async function queryProgress(client: Client, handle: WorkflowHandle): Promise<Fl
  * on in Temporal.
  */
 async function watch(client: Client, handle: WorkflowHandle<typeof fleetMigration>): Promise<FleetReport> {
-  const display = createProgressDisplay();
+  const display = createProgressDisplay(progressBar);
   const detach = () => {
     display.stop();
     process.stderr.write(

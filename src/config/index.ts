@@ -43,6 +43,23 @@ const booleanFlag = (fallback: boolean) =>
     .refine((v) => v === undefined || v === 'true' || v === 'false', { message: 'must be true or false' })
     .transform((v) => (v === undefined ? fallback : v === 'true'));
 
+const DURATION_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `30s`, `30m`, `1h`, `7d` in milliseconds; undefined when malformed. */
+function durationMs(text: string): number | undefined {
+  const match = /^([1-9][0-9]*)([smhd])$/.exec(text);
+  return match ? Number(match[1]) * DURATION_UNIT_MS[match[2] as keyof typeof DURATION_UNIT_MS] : undefined;
+}
+
+/** A duration of at least a minute in milliseconds; undefined when malformed or shorter. */
+function reconcileIntervalMs(text: string): number | undefined {
+  const ms = durationMs(text);
+  return ms !== undefined && ms >= 60_000 ? ms : undefined;
+}
+
+/** `0` (drop at once) or a duration. */
+const gracePeriodMs = (text: string): number | undefined => (text === '0' ? 0 : durationMs(text));
+
 const envSchema = z.object({
   PORT: port(3000),
   PUBLIC_URL: url('where users reach the app, e.g. https://app.example.com'),
@@ -101,6 +118,19 @@ const envSchema = z.object({
   HOOKDECK_REQUIRED: booleanFlag(false),
   HOOKDECK_ACCEPT_WITHOUT_SVIX: booleanFlag(false),
   HOOKDECK_SVIX_MAX_AGE_SECONDS: positiveInt(86_400),
+
+  RECONCILE_INTERVAL: optionalString
+    .refine((v) => v === undefined || v === 'off' || reconcileIntervalMs(v) !== undefined, {
+      message: 'must be "off" or a whole number with s, m, h or d, at least 1m (e.g. 30m, 1h, 1d)',
+    })
+    .transform((v) => (v === 'off' ? undefined : reconcileIntervalMs(v ?? '1h'))),
+  RECONCILE_REMOVE_ORPHANS: booleanFlag(false),
+
+  DELETE_GRACE_PERIOD: optionalString
+    .refine((v) => v === undefined || gracePeriodMs(v) !== undefined, {
+      message: 'must be 0 or a whole number with s, m, h or d (e.g. 30m, 7d)',
+    })
+    .transform((v) => gracePeriodMs(v ?? '0')!),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -155,6 +185,19 @@ export interface Config {
     acceptWithoutSvix: boolean;
     /** How old Clerk's Svix timestamp may be on a delivery Hookdeck retried or replayed. */
     svixMaxAgeSeconds: number;
+  };
+  reconcile: {
+    /** How often the worker's Temporal Schedule runs reconciliation; undefined (`off`) removes the schedule. */
+    intervalMs?: number;
+    /** Scheduled runs deprovision databases whose Clerk user no longer exists (otherwise they only report them). */
+    removeOrphans: boolean;
+  };
+  deletion: {
+    /**
+     * How long a deleted user's database is kept, locked, before it is dropped (a `restore` within it keeps
+     * it); 0 drops at once. Applies to `user.deleted`; operator and orphan removals drop at once.
+     */
+    gracePeriodMs: number;
   };
 }
 
@@ -264,5 +307,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, role: Pro
       acceptWithoutSvix: env.HOOKDECK_ACCEPT_WITHOUT_SVIX,
       svixMaxAgeSeconds: env.HOOKDECK_SVIX_MAX_AGE_SECONDS,
     },
+    reconcile: { intervalMs: env.RECONCILE_INTERVAL, removeOrphans: env.RECONCILE_REMOVE_ORPHANS },
+    deletion: { gracePeriodMs: env.DELETE_GRACE_PERIOD },
   };
 }

@@ -124,10 +124,34 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
       const id = pg.escapeIdentifier(name);
       return asAdmin(() =>
         lockedForTenant(name, async (client) => {
-          const database = await dropIfThere(client, `DROP DATABASE ${id} WITH (FORCE)`, DATABASE_MISSING);
-          const role = await dropIfThere(client, `DROP ROLE ${id}`, ROLE_MISSING);
+          const database = await runIfThere(client, `DROP DATABASE ${id} WITH (FORCE)`, DATABASE_MISSING);
+          const role = await runIfThere(client, `DROP ROLE ${id}`, ROLE_MISSING);
           return { existed: database || role };
         }),
+      );
+    },
+
+    async lock(userId) {
+      const name = tenantDatabaseName(userId);
+      const role = pg.escapeIdentifier(name);
+      return asAdmin(() =>
+        lockedForTenant(name, async (client) => {
+          const existed = await runIfThere(client, `ALTER ROLE ${role} NOLOGIN`, ROLE_MISSING);
+          // NOLOGIN refuses new sessions only; the tenant's open ones are ended too.
+          if (existed) {
+            await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [name]);
+          }
+          return { existed };
+        }),
+      );
+    },
+
+    async unlock(userId) {
+      const name = tenantDatabaseName(userId);
+      return asAdmin(() =>
+        lockedForTenant(name, async (client) => ({
+          existed: await runIfThere(client, `ALTER ROLE ${pg.escapeIdentifier(name)} LOGIN`, ROLE_MISSING),
+        })),
       );
     },
 
@@ -180,8 +204,8 @@ async function ensureDatabase(client: pg.ClientBase, name: string): Promise<void
   }
 }
 
-/** Runs a DROP; answers false when the object was already gone. */
-async function dropIfThere(client: pg.ClientBase, statement: string, missingCode: string): Promise<boolean> {
+/** Runs a statement on one object (DROP, ALTER); answers false when the object is not there. */
+async function runIfThere(client: pg.ClientBase, statement: string, missingCode: string): Promise<boolean> {
   try {
     await client.query(statement);
     return true;

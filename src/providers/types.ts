@@ -48,6 +48,14 @@ export interface DatabaseProvider {
   adminConnection(db: TenantDatabase): Promise<ClientConfig>;
   /** Removes the user's database (and role or branch). Answers whether anything was there. */
   drop(userId: string): Promise<{ existed: boolean }>;
+  /**
+   * Keeps the user's database but shuts the tenant out (deletion grace period): no new logins, open sessions
+   * ended. Answers whether there was a database to lock. Optional: a provider without it keeps the database
+   * open during the grace period.
+   */
+  lock?(userId: string): Promise<{ existed: boolean }>;
+  /** Undoes `lock` (a deletion restored within its grace period). */
+  unlock?(userId: string): Promise<{ existed: boolean }>;
   /** Every tenant database this provider holds, for reconciliation and fleet migrations. */
   list(): AsyncIterable<TenantDatabase>;
   close(): Promise<void>;

@@ -7,6 +7,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { demoRouter } from './demo.js';
 import { sendError } from './errors.js';
+import { startDeprovisioning } from './start-deprovisioning.js';
 import { startProvisioning } from './start-provisioning.js';
 import { databaseStatus } from './status.js';
 import { isTemporalUnavailable, withTemporalDeadline } from './temporal.js';
@@ -77,22 +78,29 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
         return sendError(res, 400, 'invalid_payload', `Invalid event: ${parsed.problems.join('; ')}`);
       }
       const event = parsed.event;
-      if (event.type !== 'user.created') {
-        const eventType = event.type === 'ignored' ? event.eventType : event.type;
-        log.info({ eventType }, 'webhook ignored');
-        return res.status(200).json({ status: 'ignored', eventType });
+      if (event.type === 'ignored') {
+        log.info({ eventType: event.eventType }, 'webhook ignored');
+        return res.status(200).json({ status: 'ignored', eventType: event.eventType });
       }
       const userId = event.data.id;
-      const region =
-        typeof event.data.unsafe_metadata?.region === 'string' ? event.data.unsafe_metadata.region : undefined;
+      const { taskQueue } = config.temporal;
+      const work = event.type === 'user.created' ? 'provisioning' : 'deprovisioning';
       try {
-        const result = await withTemporalDeadline(temporal, () =>
-          startProvisioning(temporal, config.temporal.taskQueue, { userId, region }),
-        );
-        log.info({ userId, workflowId: result.workflowId, outcome: result.outcome }, 'provisioning accepted');
+        const result = await withTemporalDeadline(temporal, () => {
+          if (event.type === 'user.deleted') {
+            const { gracePeriodMs } = config.deletion;
+            return startDeprovisioning(temporal, taskQueue, { userId, reason: 'user.deleted', gracePeriodMs });
+          }
+          const region = event.data.unsafe_metadata?.region;
+          return startProvisioning(temporal, taskQueue, {
+            userId,
+            region: typeof region === 'string' ? region : undefined,
+          });
+        });
+        log.info({ userId, workflowId: result.workflowId, outcome: result.outcome }, `${work} accepted`);
         return res.status(202).json({ status: result.outcome, workflowId: result.workflowId });
       } catch (error) {
-        log.error({ userId, err: errorSummary(error) }, 'could not start provisioning');
+        log.error({ userId, err: errorSummary(error) }, `could not start ${work}`);
         res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
         return isTemporalUnavailable(error)
           ? sendError(res, 503, 'temporal_unavailable', 'Temporal is not reachable; retry later')

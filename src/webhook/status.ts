@@ -1,14 +1,18 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../config/index.js';
+import { deprovisionStatusQuery } from '../workflows/deprovision.js';
+import { deprovisionWorkflowId, type DeprovisionState } from '../workflows/deprovision-state.js';
 import { provisionStatusQuery } from '../workflows/provision.js';
 import { provisionWorkflowId, type ProvisionState } from '../workflows/provision-state.js';
 import { withTemporalDeadline } from './temporal.js';
 
 export interface DatabaseStatus {
   userId: string;
-  status: ProvisionState['status'];
+  /** `deleting` while a deprovisioning run is open (including its grace period), `deleted` once it has dropped. */
+  status: ProvisionState['status'] | 'deleting';
   database: ProvisionState['database'];
   steps: ProvisionState['steps'];
+  /** The deprovisioning workflow once the user is being deleted, else the provisioning one. */
   workflowId: string;
   temporalUiUrl: string;
 }
@@ -19,37 +23,69 @@ export function temporalUiUrl(config: Config, workflowId: string): string {
 }
 
 /**
- * A user's provisioning state, from Temporal: a running workflow answers its status query; a completed one
- * its result (read from history, no worker needed); a failed one its query when a worker can replay it.
- * `null` when no provisioning workflow exists for the user.
+ * A workflow's state from Temporal: a completed run its result (read from history, no worker needed), any
+ * other its status query; `fallback(statusName)` when no worker answers. `null` when there is no such workflow.
+ */
+async function workflowState<T>(
+  handle: WorkflowHandle,
+  query: (handle: WorkflowHandle) => Promise<T>,
+  fallback: (statusName: string) => T,
+): Promise<T | null> {
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return null;
+    throw error;
+  }
+  const name = description.status.name;
+  if (name === 'COMPLETED') return (await handle.result()) as T;
+  try {
+    return await query(handle);
+  } catch {
+    return fallback(name);
+  }
+}
+
+/**
+ * A user's database state, from Temporal: the provisioning run's, unless a deprovisioning run exists (and was
+ * not restored), which turns it into `deleting` / `deleted`. `null` when neither workflow exists for the user.
  */
 export async function databaseStatus(client: Client, config: Config, userId: string): Promise<DatabaseStatus | null> {
+  const [provisioning, deletion] = await withTemporalDeadline(client, () =>
+    Promise.all([
+      workflowState<ProvisionState>(
+        client.workflow.getHandle(provisionWorkflowId(userId)),
+        (h) => h.query(provisionStatusQuery),
+        (name) => ({ userId, status: name === 'RUNNING' ? 'provisioning' : 'failed', steps: [], database: null }),
+      ),
+      workflowState<Pick<DeprovisionState, 'status'> | { status: 'failed' }>(
+        client.workflow.getHandle(deprovisionWorkflowId(userId)),
+        (h) => h.query(deprovisionStatusQuery),
+        (name) => ({ status: name === 'RUNNING' ? 'deleting' : 'failed' }),
+      ),
+    ]),
+  );
+  const steps = provisioning?.steps ?? [];
+  if (deletion && deletion.status !== 'restored') {
+    const workflowId = deprovisionWorkflowId(userId);
+    const deleted = deletion.status === 'deleted';
+    return {
+      userId,
+      status: deleted ? 'deleted' : deletion.status === 'failed' ? 'failed' : 'deleting',
+      database: deleted ? null : (provisioning?.database ?? null),
+      steps,
+      workflowId,
+      temporalUiUrl: temporalUiUrl(config, workflowId),
+    };
+  }
+  if (!provisioning) return null;
   const workflowId = provisionWorkflowId(userId);
-  const handle = client.workflow.getHandle(workflowId);
-  const state = await withTemporalDeadline(client, async (): Promise<ProvisionState | null> => {
-    let description;
-    try {
-      description = await handle.describe();
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return null;
-      throw error;
-    }
-    const name = description.status.name;
-    if (name === 'COMPLETED') return (await handle.result()) as ProvisionState;
-    try {
-      return await handle.query(provisionStatusQuery);
-    } catch {
-      // No worker to answer yet: report what Temporal itself knows.
-      if (name === 'RUNNING') return { userId, status: 'provisioning', steps: [], database: null };
-      return { userId, status: 'failed', steps: [], database: null };
-    }
-  });
-  if (!state) return null;
   return {
     userId,
-    status: state.status,
-    database: state.database,
-    steps: state.steps,
+    status: provisioning.status,
+    database: provisioning.database,
+    steps,
     workflowId,
     temporalUiUrl: temporalUiUrl(config, workflowId),
   };

@@ -1,13 +1,19 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createClerkActivities, createDatabaseActivities } from '../activities/index.js';
+import { createDeprovisionActivities } from '../activities/deprovision.js';
 import { createFleetActivities, createFleetClerkActivities } from '../activities/fleet.js';
+import { createReconcileActivities, createReconcileClerkActivities } from '../activities/reconcile.js';
 import { createClerkApi } from '../clerk/client.js';
 import type { Config } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { loadMigrations } from '../migrations/index.js';
 import { createProvider } from '../providers/index.js';
+import { startDeprovisioning } from '../webhook/start-deprovisioning.js';
+import { startProvisioning } from '../webhook/start-provisioning.js';
 import { workflowBundle } from './bundle.js';
 import { temporalConnectConfig } from './connection.js';
+import { ensureReconcileSchedule } from './reconcile-schedule.js';
 
 export interface RunningWorker {
   /** Resolves when both workers have stopped (after `shutdown()` or a fatal error). */
@@ -34,6 +40,11 @@ export async function runWorker(config: Config, options: RunWorkerOptions = {}):
   const migrations = await loadMigrations(config.migrationsDir);
   const clerk = createClerkApi({ secretKey: config.clerk.secretKey!, apiUrl: config.clerk.apiUrl });
   const { taskQueue, clerkTaskQueue, maxConcurrentActivities, clerkRatePerSecond } = config.temporal;
+  const client = new Client({ connection, namespace });
+  const starters = {
+    provision: (userId: string) => startProvisioning(client, taskQueue, { userId }),
+    deprovision: (userId: string) => startDeprovisioning(client, taskQueue, { userId, reason: 'orphan' }),
+  };
 
   const main = await Worker.create({
     connection,
@@ -43,6 +54,8 @@ export async function runWorker(config: Config, options: RunWorkerOptions = {}):
     activities: {
       ...createDatabaseActivities({ provider, migrations }),
       ...createFleetActivities({ provider, migrations }),
+      ...createReconcileActivities({ provider, starters }),
+      ...createDeprovisionActivities({ provider, temporal: client }),
     },
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
   });
@@ -50,10 +63,15 @@ export async function runWorker(config: Config, options: RunWorkerOptions = {}):
     connection,
     namespace,
     taskQueue: clerkTaskQueue,
-    activities: { ...createClerkActivities({ clerk }), ...createFleetClerkActivities({ clerk }) },
+    activities: {
+      ...createClerkActivities({ clerk }),
+      ...createFleetClerkActivities({ clerk }),
+      ...createReconcileClerkActivities({ clerk }),
+    },
     maxTaskQueueActivitiesPerSecond: clerkRatePerSecond,
   });
-  logger.info({ taskQueue, clerkTaskQueue, namespace, provider: provider.name }, 'worker started');
+  const reconcileSchedule = await ensureReconcileSchedule(client, config);
+  logger.info({ taskQueue, clerkTaskQueue, namespace, provider: provider.name, reconcileSchedule }, 'worker started');
 
   const done = Promise.all([main.run(), clerkWorker.run()])
     .then(() => undefined)

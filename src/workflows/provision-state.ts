@@ -5,7 +5,7 @@ export type StepName = (typeof STEP_NAMES)[number];
 
 export interface StepState {
   name: StepName;
-  state: 'pending' | 'running' | 'done' | 'failed';
+  state: 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
   startedAt?: string;
   finishedAt?: string;
   error?: string;
@@ -19,7 +19,11 @@ export interface DatabaseRecord {
   provisionedAt: string;
 }
 
-export type ProvisionStatus = 'provisioning' | 'ready' | 'failed';
+/**
+ * `cancelled`: a deprovisioning run stopped it (the user was deleted meanwhile); `deleted`: the Clerk user was
+ * already gone when it started, so no database was created.
+ */
+export type ProvisionStatus = 'provisioning' | 'ready' | 'failed' | 'cancelled' | 'deleted';
 
 export interface ProvisionState {
   userId: string;

@@ -1,7 +1,10 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   defineQuery,
+  isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -29,8 +32,11 @@ export const PERMANENT_ERROR_TYPES = [
   'MigrationChecksum',
 ];
 
+// On cancellation (the user was deleted), wait for an in-flight activity to finish rather than abandon it, so the
+// run closes only once nothing can still create the database that deprovisioning is about to drop.
 const db = proxyActivities<DatabaseActivities>({
   startToCloseTimeout: '2 minutes',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
     initialInterval: '500ms',
     backoffCoefficient: 2,
@@ -44,6 +50,7 @@ export function clerkActivities() {
   return proxyActivities<ClerkActivities>({
     taskQueue: clerkTaskQueue(workflowInfo().taskQueue),
     startToCloseTimeout: '30s',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       initialInterval: '1s',
       backoffCoefficient: 2,
@@ -76,7 +83,7 @@ export async function provisionDatabase(input: ProvisionInput): Promise<Provisio
       s.state = 'done';
       return result;
     } catch (error) {
-      s.state = 'failed';
+      s.state = isCancellation(error) ? 'cancelled' : 'failed';
       s.error =
         error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
       throw error;
@@ -90,6 +97,12 @@ export async function provisionDatabase(input: ProvisionInput): Promise<Provisio
   }
 
   try {
+    // A `user.created` delivered after the user was deleted (Svix orders best-effort only) creates nothing.
+    if (patched('check-clerk-user-exists') && !(await clerk.clerkUserExists(input.userId))) {
+      finish('deleted');
+      log.info('Clerk user is gone: no database created', { userId: input.userId });
+      return state;
+    }
     const tenant = await step('create-database', () =>
       db.createDatabase({ userId: input.userId, region: input.region }),
     );
@@ -102,6 +115,12 @@ export async function provisionDatabase(input: ProvisionInput): Promise<Provisio
     log.info('database ready', { userId: input.userId, database: tenant.name });
     return state;
   } catch (error) {
+    if (isCancellation(error)) {
+      // Stopped by the user's deprovisioning run, which drops whatever was created once this run has closed, so
+      // the only cleanup is this synchronous status change (no activity, hence no non-cancellable scope).
+      finish('cancelled');
+      throw error;
+    }
     finish('failed');
     if (error instanceof ApplicationFailure) throw error;
     throw ApplicationFailure.nonRetryable(`provisioning failed for ${input.userId}`, 'ProvisioningFailed', error);

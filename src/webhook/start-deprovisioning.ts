@@ -1,0 +1,50 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { deprovisionDatabase, restoreUpdate } from '../workflows/deprovision.js';
+import { deprovisionWorkflowId, type DeprovisionInput, type DeprovisionState } from '../workflows/deprovision-state.js';
+import { STATUS, USER_ID } from '../workflows/search-attributes.js';
+
+/**
+ * Starts deprovisioning keyed by the Clerk user id. Duplicate deletes while a run is open attach to it
+ * (USE_EXISTING); a delete after a run closed starts a new run (ALLOW_DUPLICATE), which converges: the
+ * provisioning run is already closed and `drop` finds nothing.
+ */
+export async function startDeprovisioning(
+  client: Client,
+  taskQueue: string,
+  input: DeprovisionInput,
+): Promise<{ workflowId: string; outcome: 'started' }> {
+  const workflowId = deprovisionWorkflowId(input.userId);
+  const grace = input.gracePeriodMs ? `, kept locked for ${input.gracePeriodMs} ms first` : '';
+  await client.workflow.start(deprovisionDatabase, {
+    workflowId,
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    typedSearchAttributes: [
+      { key: USER_ID, value: input.userId },
+      { key: STATUS, value: 'deleting' },
+    ],
+    staticSummary: `Remove the database of ${input.userId} (${input.reason})`,
+    staticDetails: `stop provisioning → drop database and role/branch${grace} → record on Clerk if the user still exists`,
+  });
+  return { workflowId, outcome: 'started' };
+}
+
+/**
+ * Restores a deletion still in its grace period: the database is kept and unlocked. Fails with a message saying
+ * why when there is no such deletion or its grace period is over.
+ */
+export async function restoreDatabase(client: Client, userId: string): Promise<DeprovisionState> {
+  const handle = client.workflow.getHandle(deprovisionWorkflowId(userId));
+  try {
+    return await handle.executeUpdate(restoreUpdate);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError)
+      throw new Error(`${userId} has no deletion to restore`, { cause: error });
+    if (error instanceof WorkflowUpdateFailedError) {
+      throw new Error(`${userId} cannot be restored: ${error.cause?.message ?? error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,93 @@
+import {
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineUpdate,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { DeprovisionActivities } from '../activities/deprovision.js';
+import type { DeprovisionInput, DeprovisionState, DeprovisionStatus } from './deprovision-state.js';
+import { clerkActivities, PERMANENT_ERROR_TYPES } from './provision.js';
+import { PROVIDER, STATUS } from './search-attributes.js';
+
+export const deprovisionStatusQuery = defineQuery<DeprovisionState>('status');
+/** Ends a deletion's grace period keeping the database (unlocked); answers once it is unlocked. */
+export const restoreUpdate = defineUpdate<DeprovisionState>('restore');
+
+const retry = {
+  initialInterval: '500ms',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
+};
+const db = proxyActivities<DeprovisionActivities>({ startToCloseTimeout: '2 minutes', retry });
+/** Waiting for the provisioning run to close can take as long as its in-flight activity; it heartbeats. */
+const provisioning = proxyActivities<DeprovisionActivities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '30s',
+  retry,
+});
+
+/**
+ * Removes the user's database. Keyed by `deprovision-db-<userId>`. Stops the user's provisioning run first
+ * (cancel, then wait for it to close) so nothing creates the database after the drop; optionally keeps the
+ * database locked for a grace period, during which the `restore` update keeps it; then drops it and records
+ * `deleted` on the Clerk user if that user still exists. Every step is idempotent: a repeated delete converges.
+ */
+export async function deprovisionDatabase(input: DeprovisionInput): Promise<DeprovisionState> {
+  const { userId, reason } = input;
+  const state: DeprovisionState = { userId, reason, status: 'deleting' };
+  let restoreRequested = false;
+  setHandler(deprovisionStatusQuery, () => state);
+  setHandler(
+    restoreUpdate,
+    async () => {
+      restoreRequested = true;
+      await condition(() => state.status === 'restored');
+      return state;
+    },
+    {
+      validator: () => {
+        if (state.status !== 'locked') {
+          throw new Error(`Only a deletion in its grace period can be restored; this one is ${state.status}`);
+        }
+      },
+    },
+  );
+  const clerk = clerkActivities();
+  const setStatus = (status: DeprovisionStatus) => {
+    state.status = status;
+    upsertSearchAttributes([{ key: STATUS, value: status }]);
+  };
+
+  ({ provisioning: state.provisioning } = await provisioning.stopProvisioning(userId));
+
+  const gracePeriodMs = input.gracePeriodMs ?? 0;
+  if (gracePeriodMs > 0 && (await db.lockDatabase(userId)).kept) {
+    state.dropAt = new Date(Date.now() + gracePeriodMs).toISOString();
+    setStatus('locked');
+    state.recordedOnClerk = await clerk.recordDatabaseStatusIfUserExists(userId, 'deleting');
+    const restored = await condition(() => restoreRequested, gracePeriodMs);
+    state.dropAt = undefined;
+    if (restored) {
+      await db.unlockDatabase(userId);
+      state.recordedOnClerk = await clerk.recordDatabaseStatusIfUserExists(userId, 'ready');
+      setStatus('restored');
+      log.info('deletion restored within its grace period', { userId });
+      await condition(allHandlersFinished);
+      return state;
+    }
+    setStatus('deleting');
+  }
+
+  const dropped = await db.dropDatabase(userId);
+  state.databaseExisted = dropped.existed;
+  upsertSearchAttributes([{ key: PROVIDER, value: dropped.provider }]);
+  state.recordedOnClerk = await clerk.recordDatabaseStatusIfUserExists(userId, 'deleted');
+  setStatus('deleted');
+  log.info('database deleted', { userId, reason, existed: dropped.existed });
+  return state;
+}

@@ -1,0 +1,196 @@
+import {
+  ApplicationFailure,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { FleetActivities } from '../activities/fleet.js';
+import type { ReconcileActivities, ReconcileClerkActivities, RepairResult } from '../activities/reconcile.js';
+import { PERMANENT_ERROR_TYPES } from './provision.js';
+import { clerkTaskQueue } from './provision-state.js';
+import {
+  describeReconcile,
+  MAX_KEPT_IDS,
+  RECONCILE_LIMITS,
+  reconcileProgressQuery,
+  type ReconcileCarry,
+  type ReconcileInput,
+  type ReconcilePhase,
+  type ReconcileProgress,
+  type ReconcileReport,
+} from './reconcile-state.js';
+
+/** Clerk's `user_id` filter takes at most 100 ids per request (MAX_USER_ID_FILTER). */
+const CLERK_LOOKUP_CHUNK = 100;
+
+function reconcileActivities() {
+  const retry = { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: PERMANENT_ERROR_TYPES };
+  return {
+    db: proxyActivities<ReconcileActivities & Pick<FleetActivities, 'listTenantPage'>>({
+      startToCloseTimeout: '10 minutes',
+      heartbeatTimeout: '1 minute',
+      retry,
+    }),
+    clerk: proxyActivities<ReconcileClerkActivities>({
+      taskQueue: clerkTaskQueue(workflowInfo().taskQueue),
+      startToCloseTimeout: '30s',
+      retry: { ...retry, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ClerkAuth'] },
+    }),
+  };
+}
+
+function validate(input: ReconcileInput): void {
+  const problems = Object.entries(RECONCILE_LIMITS).flatMap(([key, [min, max]]) => {
+    const value = input[key as keyof typeof RECONCILE_LIMITS];
+    return Number.isInteger(value) && value >= min && value <= max
+      ? []
+      : [`${key} must be a whole number ${min}–${max}`];
+  });
+  if (problems.length > 0) throw ApplicationFailure.nonRetryable(problems.join('; '), 'InvalidInput');
+}
+
+function freshCarry(): ReconcileCarry {
+  return {
+    startedAt: new Date().toISOString(),
+    phase: 'users',
+    userOffset: 0,
+    databaseCursor: '',
+    counters: {
+      usersScanned: 0,
+      databasesScanned: 0,
+      toProvision: 0,
+      provisioningStarted: 0,
+      orphans: 0,
+      orphansRemoved: 0,
+      failed: 0,
+    },
+    toProvision: [],
+    orphans: [],
+    failures: [],
+    runs: 0,
+  };
+}
+
+const keep = (list: string[], ids: string[]) => list.push(...ids.slice(0, Math.max(0, MAX_KEPT_IDS - list.length)));
+
+/**
+ * Brings Clerk and the provider back in line, for users whose webhook never arrived (signed up before the
+ * webhook existed, or Svix gave up) and databases whose user is gone. Phase `users` pages through Clerk oldest
+ * first and starts the normal provisioning workflow for each user without a database; phase `databases` pages
+ * through the provider's tenants in name order and reports each whose Clerk user no longer exists, starting
+ * deprovisioning for it when `removeOrphans` is set (at most `maxRemovals` a run). A dry run only computes
+ * the plan. Only counters, two cursors and capped id lists are kept, and it continues as new before the
+ * history grows large, so any number of users fits.
+ */
+export async function reconcileDatabases(input: ReconcileInput): Promise<ReconcileReport> {
+  validate(input);
+  const acts = reconcileActivities();
+  const carry = input.carried ?? freshCarry();
+  carry.runs++;
+  const counters = carry.counters;
+  const removing = input.removeOrphans && !input.dryRun;
+
+  const progress = (): ReconcileProgress => ({
+    phase: carry.phase,
+    dryRun: input.dryRun,
+    removeOrphans: input.removeOrphans,
+    ...counters,
+    usersTotal: carry.usersTotal,
+    databasesTotal: carry.databasesTotal,
+    startedAt: carry.startedAt,
+    runs: carry.runs,
+  });
+  setHandler(reconcileProgressQuery, progress);
+  /** Progress in the Temporal UI: current details and memo, after every page. */
+  function publish(): void {
+    const p = progress();
+    setCurrentDetails(`**Reconciliation**\n\n${describeReconcile(p)}`);
+    upsertMemo({ progress: { ...p } });
+  }
+
+  function recordRepairs(results: RepairResult[], action: 'provision' | 'deprovision'): number {
+    let started = 0;
+    for (const r of results) {
+      if (r.error === undefined) {
+        started++;
+        continue;
+      }
+      counters.failed++;
+      if (carry.failures.length < MAX_KEPT_IDS) carry.failures.push({ userId: r.userId, action, error: r.error });
+      log.warn('reconcile: repair not started', { userId: r.userId, action, error: r.error });
+    }
+    return started;
+  }
+
+  /** Scans the next page of Clerk users; answers the phase that follows. */
+  async function scanUserPage(): Promise<ReconcilePhase> {
+    const page = await acts.clerk.listClerkUsers({ offset: carry.userOffset, limit: input.pageSize });
+    carry.usersTotal = page.totalCount;
+    const ids = page.users.map((u) => u.id);
+    const withDatabase = new Set(ids.length > 0 ? await acts.db.usersWithDatabase(ids) : []);
+    const missing = ids.filter((id) => !withDatabase.has(id));
+    counters.usersScanned += ids.length;
+    counters.toProvision += missing.length;
+    keep(carry.toProvision, missing);
+    if (!input.dryRun && missing.length > 0) {
+      const results = await acts.db.startProvisioningFor(missing);
+      for (const r of results) {
+        // A completed run refuses a second one: its database was removed behind its back; say so.
+        if (r.outcome === 'already-provisioned') r.error = 'provisioned before, but its database is gone';
+      }
+      counters.provisioningStarted += recordRepairs(results, 'provision');
+    }
+    carry.userOffset += ids.length;
+    return ids.length < input.pageSize ? 'databases' : 'users';
+  }
+
+  /** Scans the next page of tenant databases; answers the phase that follows. */
+  async function scanDatabasePage(): Promise<ReconcilePhase> {
+    const page = await acts.db.listTenantPage({ after: carry.databaseCursor, limit: input.pageSize });
+    carry.databasesTotal = counters.databasesScanned + page.remaining;
+    const ids = page.tenants.map((t) => t.userId);
+    const live = new Set<string>();
+    for (let i = 0; i < ids.length; i += CLERK_LOOKUP_CHUNK) {
+      for (const id of await acts.clerk.liveClerkUsers(ids.slice(i, i + CLERK_LOOKUP_CHUNK))) live.add(id);
+    }
+    const orphans = ids.filter((id) => !live.has(id));
+    counters.databasesScanned += ids.length;
+    counters.orphans += orphans.length;
+    keep(carry.orphans, orphans);
+    const removable = removing ? orphans.slice(0, Math.max(0, input.maxRemovals - counters.orphansRemoved)) : [];
+    if (removable.length > 0) {
+      counters.orphansRemoved += recordRepairs(await acts.db.startDeprovisioningFor(removable), 'deprovision');
+    }
+    if (removing && removable.length < orphans.length) {
+      log.warn('reconcile: more orphans than maxRemovals; the rest are only reported', {
+        maxRemovals: input.maxRemovals,
+      });
+    }
+    carry.databaseCursor = page.tenants.at(-1)?.name ?? carry.databaseCursor;
+    return page.remaining <= page.tenants.length ? 'done' : 'databases';
+  }
+
+  publish();
+  while (carry.phase !== 'done') {
+    carry.phase = carry.phase === 'users' ? await scanUserPage() : await scanDatabasePage();
+    publish();
+    const info = workflowInfo();
+    if (carry.phase !== 'done' && (info.continueAsNewSuggested || info.historyLength >= input.maxHistoryEvents)) {
+      return continueAsNew<typeof reconcileDatabases>({ ...input, carried: carry });
+    }
+  }
+
+  const report: ReconcileReport = {
+    ...progress(),
+    toProvisionIds: carry.toProvision,
+    orphanIds: carry.orphans,
+    failures: carry.failures,
+    finishedAt: new Date().toISOString(),
+  };
+  log.info('reconcile: done', { ...counters });
+  return report;
+}

@@ -1,0 +1,173 @@
+/**
+ * Reconciliation on real components: its own embedded PostgreSQL (reconciliation looks at every tenant on the
+ * server, and may remove some, so it must not share one with other test files), the shared Temporal dev
+ * server, a Clerk stand-in with no webhook endpoint (the webhooks "never arrived"), and the real worker.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createClerkApi, type ClerkClient } from '../../src/clerk/client.js';
+import { startClerkStandIn, type ClerkStandIn } from '../../src/clerk/stand-in/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/local/embedded-postgres.js';
+import { freePort } from '../../src/local/free-port.js';
+import { createPostgresProvider } from '../../src/providers/postgres.js';
+import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
+import type { DatabaseProvider } from '../../src/providers/types.js';
+import { reconcileScheduleId, type ReconcileInput, type ReconcileReport } from '../../src/workflows/reconcile-state.js';
+import { reconcileDatabases } from '../../src/workflows/reconcile.js';
+import { runWorker, type RunningWorker } from '../../src/worker/run.js';
+import { databaseCount } from '../helpers/databases.js';
+import { eventually, newUserId, randomToken } from '../helpers/pipeline.js';
+import { testTemporal } from '../helpers/temporal.js';
+import { provisioningExists } from '../helpers/workflows.js';
+
+/** Users whose database exists and is recorded: reconciliation must leave them alone. */
+const HEALTHY = 8;
+
+describe('reconciliation: users without a database, databases without a user', () => {
+  let postgres: EmbeddedPostgresHandle;
+  let standIn: ClerkStandIn;
+  let provider: DatabaseProvider;
+  let clerk: ClerkClient;
+  let worker: RunningWorker;
+  let taskQueue: string;
+  let missed: string; // a Clerk user whose user.created webhook never arrived
+  const orphan = newUserId(); // a database whose Clerk user does not exist
+  const healthy: string[] = [];
+
+  async function reconcile(options: Partial<ReconcileInput>): Promise<ReconcileReport> {
+    const { client } = await testTemporal();
+    return client.workflow.execute(reconcileDatabases, {
+      workflowId: `reconcile-test-${randomToken(6)}`,
+      taskQueue,
+      // Pages of 2 and a small history budget: several pages per phase, and continue-as-new on the way.
+      args: [{ dryRun: false, removeOrphans: false, pageSize: 2, maxRemovals: 10, maxHistoryEvents: 100, ...options }],
+    });
+  }
+  const metadataOf = async (userId: string) =>
+    (await clerk.users.getUser(userId)).publicMetadata.database as { status?: string; name?: string } | undefined;
+
+  before(async () => {
+    const temporal = await testTemporal();
+    postgres = await startEmbeddedPostgres({
+      dir: await mkdtemp(join(tmpdir(), 'per-user-db-reconcile-pg-')),
+      port: await freePort(),
+      password: 'reconcile-admin-password',
+      keepData: false,
+    });
+    const secretKey = `sk_test_${randomToken(24)}`;
+    standIn = await startClerkStandIn({ secretKey }); // no webhook endpoint: sign-ups reach nobody
+    clerk = createClerkApi({ secretKey, apiUrl: standIn.url });
+    const passwordSecret = randomToken(32);
+    provider = createPostgresProvider({ adminUrl: postgres.url, passwordSecret, region: 'local' });
+    taskQueue = `reconcile-${randomToken(6)}`;
+    const config = loadConfig(
+      {
+        DATABASE_URL: postgres.url,
+        TENANT_PASSWORD_SECRET: passwordSecret,
+        CLERK_SECRET_KEY: secretKey,
+        CLERK_API_URL: standIn.url,
+        TASK_QUEUE: taskQueue,
+        TEMPORAL_ADDRESS: temporal.connection.options.address ?? '',
+        CLERK_RATE_LIMIT_PER_SECOND: '100',
+        RECONCILE_INTERVAL: '15m',
+        LOG_LEVEL: 'warn',
+      },
+      'worker',
+    );
+    const workerStarting = runWorker(config, { connection: temporal.nativeConnection });
+
+    const provisionedAt = new Date().toISOString();
+    for (let i = 0; i < HEALTHY; i++) {
+      const user = await clerk.users.createUser({ emailAddress: [`ok-${randomToken(6)}@example.com`] });
+      const database = await provider.create(user.id, {});
+      await clerk.users.updateUserMetadata(user.id, {
+        publicMetadata: { database: { status: 'ready', ...database, schemaVersion: 1, provisionedAt } },
+      });
+      healthy.push(user.id);
+    }
+    missed = (await clerk.users.createUser({ emailAddress: [`missed-${randomToken(6)}@example.com`] })).id;
+    await provider.create(orphan, {});
+    worker = await workerStarting;
+  });
+
+  after(async () => {
+    await worker?.shutdown();
+    await provider?.close();
+    await standIn?.stop();
+    await postgres?.stop();
+  });
+
+  test('the worker creates the schedule at start: the configured interval, overlap SKIP', async () => {
+    const { client } = await testTemporal();
+    const schedule = await client.schedule.getHandle(reconcileScheduleId(taskQueue)).describe();
+    assert.deepEqual(
+      schedule.spec.intervals?.map((i) => i.every),
+      [15 * 60_000],
+    );
+    assert.equal(schedule.policies.overlap, 'SKIP');
+    assert.equal(schedule.action.type, 'startWorkflow');
+    assert.equal(schedule.action.workflowType, 'reconcileDatabases');
+    assert.equal(schedule.action.taskQueue, taskQueue);
+    assert.equal((schedule.action.args?.[0] as ReconcileInput).removeOrphans, false);
+  });
+
+  test('a dry run returns the plan and changes nothing', async () => {
+    const { client } = await testTemporal();
+    const plan = await reconcile({ dryRun: true, removeOrphans: true });
+    assert.deepEqual(plan.toProvisionIds, [missed]);
+    assert.deepEqual(plan.orphanIds, [orphan]);
+    assert.equal(plan.usersScanned, HEALTHY + 1);
+    assert.equal(plan.databasesScanned, HEALTHY + 1);
+    assert.equal(plan.provisioningStarted, 0);
+    assert.equal(plan.orphansRemoved, 0);
+    assert.ok(plan.runs >= 2, `continued as new (${plan.runs} runs)`);
+    assert.equal(await provisioningExists(client, missed), false);
+    assert.equal(await databaseCount(postgres.url, tenantDatabaseName(missed)), 0);
+    assert.equal(await databaseCount(postgres.url, tenantDatabaseName(orphan)), 1);
+  });
+
+  test('a run provisions the user whose webhook never arrived and reports the orphan without removing it', async () => {
+    const report = await reconcile({});
+    assert.deepEqual(report.toProvisionIds, [missed]);
+    assert.equal(report.provisioningStarted, 1);
+    assert.deepEqual(report.orphanIds, [orphan]);
+    assert.equal(report.orphansRemoved, 0);
+    assert.equal(report.failed, 0);
+
+    const database = await eventually(async () => {
+      const db = await metadataOf(missed);
+      return db?.status === 'ready' && db;
+    }, 'the missed user provisioned');
+    assert.equal(database.name, tenantDatabaseName(missed));
+    assert.equal(await databaseCount(postgres.url, tenantDatabaseName(missed)), 1);
+    assert.equal(await databaseCount(postgres.url, tenantDatabaseName(orphan)), 1, 'orphan kept');
+    for (const userId of healthy) assert.equal((await metadataOf(userId))?.status, 'ready');
+
+    // Converged: a second run finds nothing to do.
+    const again = await reconcile({});
+    assert.deepEqual(again.toProvisionIds, []);
+    assert.deepEqual(again.orphanIds, [orphan]);
+  });
+
+  test(
+    'with removeOrphans, the orphan is deprovisioned',
+    { skip: !existsSync('src/webhook/start-deprovisioning.ts') && 'deprovisioning is not in this tree yet' },
+    async () => {
+      const report = await reconcile({ removeOrphans: true });
+      assert.deepEqual(report.orphanIds, [orphan]);
+      assert.equal(report.orphansRemoved, 1);
+      await eventually(
+        async () => (await databaseCount(postgres.url, tenantDatabaseName(orphan))) === 0,
+        'orphan dropped',
+      );
+      for (const userId of [...healthy, missed]) {
+        assert.equal(await databaseCount(postgres.url, tenantDatabaseName(userId)), 1, userId);
+      }
+    },
+  );
+});
