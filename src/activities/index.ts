@@ -9,27 +9,27 @@ import {
 import { applyMigrations, type Migration } from '../migrations/index.js';
 import type { DatabaseProvider, TenantDatabase } from '../providers/types.js';
 import { withFailureMapping } from './failures.js';
+import { chooseRegion, type RegionByCountry, type RegionChoice, type RegionHints } from './region.js';
 
 export interface ActivityDeps {
   provider: DatabaseProvider;
   migrations: Migration[];
   clerk: ClerkClient;
+  /** REGION_BY_COUNTRY: the operator's country → region names, tried before the built-in table. */
+  regionByCountry?: RegionByCountry;
 }
 
-/** Picks the region the user asked for when the provider has it, else the provider's default. */
-async function chooseRegion(provider: DatabaseProvider, requested: string | undefined): Promise<string> {
-  const regions = await provider.regions();
-  if (requested && regions.includes(requested)) return requested;
-  if (requested) log.warn('requested region not offered by provider; using default', { requested, regions });
-  return regions[0]!;
-}
+/** The tenant database and why it is in its region (recorded on the workflow and on Clerk). */
+export type PlacedDatabase = TenantDatabase & Omit<RegionChoice, 'region'>;
 
 /** Activities that touch tenant databases; they run on the main task queue. */
-export function createDatabaseActivities({ provider, migrations }: Omit<ActivityDeps, 'clerk'>) {
+export function createDatabaseActivities({ provider, migrations, regionByCountry }: Omit<ActivityDeps, 'clerk'>) {
   return {
-    createDatabase: withFailureMapping(async (input: { userId: string; region?: string }): Promise<TenantDatabase> => {
-      const region = await chooseRegion(provider, input.region);
-      return provider.create(input.userId, { region });
+    createDatabase: withFailureMapping(async (input: { userId: string } & RegionHints): Promise<PlacedDatabase> => {
+      const { userId, ...hints } = input;
+      const { region, ...why } = chooseRegion(await provider.regions(), hints, regionByCountry);
+      if (why.regionIgnored) log.warn('sign-up region ignored', { userId, reason: why.regionIgnored, region });
+      return { ...(await provider.create(userId, { region })), ...why };
     }),
     applyMigrations: withFailureMapping(
       async (db: TenantDatabase): Promise<{ schemaVersion: number; applied: number[] }> => {

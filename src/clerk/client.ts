@@ -14,6 +14,10 @@ export interface DatabaseMetadata {
   provider: string;
   name: string;
   region: string;
+  /** Why this region: the user's sign-up choice, their sign-up IP's country, or the provider's default. */
+  regionSource?: 'sign-up' | 'ip' | 'default';
+  /** Why the region the user asked for at sign-up was not used. */
+  regionIgnored?: string;
   schemaVersion: number;
   provisionedAt: string;
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parsePostgresRegions, parseRegionByCountry, type PostgresRegion } from './regions.js';
 
 /** The package's own tenant schema (from src/config or dist/config, two levels below the package root). */
 const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -42,6 +43,16 @@ const booleanFlag = (fallback: boolean) =>
   optionalString
     .refine((v) => v === undefined || v === 'true' || v === 'false', { message: 'must be true or false' })
     .transform((v) => (v === undefined ? fallback : v === 'true'));
+
+/** A list setting parsed by `parse`; each of its problems becomes an issue on the variable. */
+const parsedList = <T>(parse: (text: string) => { ok: true; value: T } | { ok: false; problems: string[] }) =>
+  optionalString.transform((v, ctx): T | undefined => {
+    if (v === undefined) return undefined;
+    const result = parse(v);
+    if (result.ok) return result.value;
+    for (const message of result.problems) ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  });
 
 const DURATION_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -92,6 +103,8 @@ const envSchema = z.object({
     message: 'must be at least 32 characters (tenant passwords are derived from it)',
   }),
   POSTGRES_REGION: optionalString.transform((v) => v ?? 'local'),
+  POSTGRES_REGIONS: parsedList(parsePostgresRegions),
+  REGION_BY_COUNTRY: parsedList(parseRegionByCountry),
   MIGRATIONS_DIR: optionalString,
 
   XATA_API_KEY: optionalString,
@@ -159,7 +172,15 @@ export interface Config {
   provider: ProviderName;
   /** The tenant schema: a folder of NNNN_name.sql files. */
   migrationsDir: string;
-  postgres: { adminUrl?: string; passwordSecret?: string; region: string };
+  postgres: {
+    adminUrl?: string;
+    passwordSecret?: string;
+    region: string;
+    /** POSTGRES_REGIONS: one server per region, the first the default; replaces DATABASE_URL for tenants. */
+    regions?: PostgresRegion[];
+  };
+  /** REGION_BY_COUNTRY: country → region for sign-ups by IP, before the built-in table (any provider). */
+  regionByCountry?: Record<string, string>;
   xata: {
     apiKey?: string;
     apiUrl?: string;
@@ -221,7 +242,7 @@ function requirements(env: Env, role: ProcessRole): string[] {
   if (role === 'worker') {
     need('CLERK_SECRET_KEY', 'the worker records each database on the Clerk user');
     if (env.DB_PROVIDER === 'postgres') {
-      need('DATABASE_URL', 'DB_PROVIDER=postgres creates databases through it');
+      if (!env.POSTGRES_REGIONS) need('DATABASE_URL', 'DB_PROVIDER=postgres creates databases through it');
       need('TENANT_PASSWORD_SECRET', 'tenant passwords are derived from it');
     }
     if (env.DB_PROVIDER === 'xata') {
@@ -276,7 +297,13 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, role: Pro
     },
     provider: env.DB_PROVIDER,
     migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
-    postgres: { adminUrl: env.DATABASE_URL, passwordSecret: env.TENANT_PASSWORD_SECRET, region: env.POSTGRES_REGION },
+    postgres: {
+      adminUrl: env.DATABASE_URL,
+      passwordSecret: env.TENANT_PASSWORD_SECRET,
+      region: env.POSTGRES_REGION,
+      regions: env.POSTGRES_REGIONS,
+    },
+    regionByCountry: env.REGION_BY_COUNTRY,
     xata: {
       apiKey: env.XATA_API_KEY,
       apiUrl: env.XATA_API_URL,

@@ -9,6 +9,13 @@ export async function createProvider(config: Config): Promise<DatabaseProvider> 
   const { xata } = config;
   switch (config.provider) {
     case 'postgres': {
+      if (config.postgres.regions) {
+        const { createPostgresRegionsProvider } = await import('./postgres-regions.js');
+        return createPostgresRegionsProvider({
+          regions: config.postgres.regions,
+          passwordSecret: config.postgres.passwordSecret!,
+        });
+      }
       const { createPostgresProvider } = await import('./postgres.js');
       return createPostgresProvider({
         adminUrl: config.postgres.adminUrl!,

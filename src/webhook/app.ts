@@ -12,6 +12,8 @@ import { startProvisioning } from './start-provisioning.js';
 import { databaseStatus } from './status.js';
 import { isTemporalUnavailable, withTemporalDeadline } from './temporal.js';
 import { createWebhookVerifier } from './hookdeck.js';
+import { sharedCountryLookup, type CountryLookup } from './geoip.js';
+import { signUpRegionHints } from './region-hints.js';
 
 export interface AppDeps {
   config: Config;
@@ -37,6 +39,7 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
     acceptHookdeckWithoutSvix: config.hookdeck.acceptWithoutSvix,
     hookdeckSvixMaxAgeSeconds: config.hookdeck.svixMaxAgeSeconds,
   });
+  const geo = openGeoIp(logger);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -91,11 +94,9 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
             const { gracePeriodMs } = config.deletion;
             return startDeprovisioning(temporal, taskQueue, { userId, reason: 'user.deleted', gracePeriodMs });
           }
-          const region = event.data.unsafe_metadata?.region;
-          return startProvisioning(temporal, taskQueue, {
-            userId,
-            region: typeof region === 'string' ? region : undefined,
-          });
+          const hints = signUpRegionHints(event, geo);
+          if (hints.regionIgnored) log.warn({ userId, reason: hints.regionIgnored }, 'sign-up region ignored');
+          return startProvisioning(temporal, taskQueue, { userId, ...hints });
         });
         log.info({ userId, workflowId: result.workflowId, outcome: result.outcome }, `${work} accepted`);
         return res.status(202).json({ status: result.outcome, workflowId: result.workflowId });
@@ -139,6 +140,16 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
     return sendError(res, 500, 'internal_error', 'Internal error');
   });
   return app;
+}
+
+/** The offline GeoIP database; without it (a broken install) sign-ups fall back to the default region. */
+function openGeoIp(logger: Logger): CountryLookup | undefined {
+  try {
+    return sharedCountryLookup();
+  } catch (error) {
+    logger.warn({ err: errorSummary(error) }, 'GeoIP database unavailable: regions will not follow sign-up IPs');
+    return undefined;
+  }
 }
 
 /** Name and message only: stacks and SDK objects stay out of logs. */

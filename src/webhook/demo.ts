@@ -80,7 +80,7 @@ function userSummary(user: User) {
 }
 
 function regionsFor(config: Config): string[] {
-  if (config.provider === 'postgres') return [config.postgres.region];
+  if (config.provider === 'postgres') return config.postgres.regions?.map((r) => r.name) ?? [config.postgres.region];
   return config.xata.region ? [config.xata.region] : [];
 }
 

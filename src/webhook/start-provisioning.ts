@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { provisionDatabase } from '../workflows/provision.js';
-import { provisionWorkflowId } from '../workflows/provision-state.js';
+import { provisionWorkflowId, type ProvisionInput } from '../workflows/provision-state.js';
 import { STATUS, USER_ID } from '../workflows/search-attributes.js';
 
 export interface StartResult {
@@ -17,7 +17,7 @@ export interface StartResult {
 export async function startProvisioning(
   client: Client,
   taskQueue: string,
-  input: { userId: string; region?: string },
+  input: ProvisionInput,
 ): Promise<StartResult> {
   const workflowId = provisionWorkflowId(input.userId);
   try {

@@ -52,7 +52,7 @@ export async function runWorker(config: Config, options: RunWorkerOptions = {}):
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: {
-      ...createDatabaseActivities({ provider, migrations }),
+      ...createDatabaseActivities({ provider, migrations, regionByCountry: config.regionByCountry }),
       ...createFleetActivities({ provider, migrations }),
       ...createReconcileActivities({ provider, starters }),
       ...createDeprovisionActivities({ provider, temporal: client }),

@@ -15,6 +15,10 @@ export interface DatabaseRecord {
   provider: string;
   name: string;
   region: string;
+  /** Why this region: the user's sign-up choice, their sign-up IP's country, or the default. Absent in older runs. */
+  regionSource?: 'sign-up' | 'ip' | 'default';
+  /** Why the region the user asked for was not used. */
+  regionIgnored?: string;
   schemaVersion: number;
   provisionedAt: string;
 }
@@ -36,6 +40,10 @@ export interface ProvisionInput {
   userId: string;
   /** Region the user asked for at sign-up, if any; the activity validates it against the provider's. */
   region?: string;
+  /** The sign-up IP's country (ISO alpha-2), looked up by the receiver; the IP itself never enters history. */
+  country?: string;
+  /** Why the receiver dropped the user's `unsafe_metadata.region` (not a string, too long, odd characters). */
+  regionIgnored?: string;
 }
 
 export const provisionWorkflowId = (userId: string): string => `provision-db-${userId}`;

@@ -103,9 +103,8 @@ export async function provisionDatabase(input: ProvisionInput): Promise<Provisio
       log.info('Clerk user is gone: no database created', { userId: input.userId });
       return state;
     }
-    const tenant = await step('create-database', () =>
-      db.createDatabase({ userId: input.userId, region: input.region }),
-    );
+    const { userId, region, country, regionIgnored } = input;
+    const tenant = await step('create-database', () => db.createDatabase({ userId, region, country, regionIgnored }));
     upsertSearchAttributes([{ key: PROVIDER, value: tenant.provider }]);
     const { schemaVersion } = await step('apply-migrations', () => db.applyMigrations(tenant));
     state.database = { ...tenant, schemaVersion, provisionedAt: new Date().toISOString() };

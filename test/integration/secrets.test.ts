@@ -15,7 +15,7 @@ import {
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { historyText, workflowIdsOnTaskQueue } from '../helpers/workflows.js';
 
-const METADATA_FIELDS = ['name', 'provider', 'provisionedAt', 'region', 'schemaVersion', 'status'];
+const METADATA_FIELDS = ['name', 'provider', 'provisionedAt', 'region', 'regionSource', 'schemaVersion', 'status'];
 
 async function closedStatus(p: Pipeline, userId: string): Promise<string> {
   const handle = p.temporal.client.workflow.getHandle(provisionWorkflowId(userId));

@@ -13,7 +13,9 @@ const STATUS_LABELS = {
   provisioning: 'provisioning',
   ready: 'ready',
   failed: 'failed',
+  deleting: 'deleting',
   deleted: 'deleted',
+  cancelled: 'cancelled',
 };
 const STORAGE_KEY = 'per-user-db:userId';
 const POLL_MS = 1000;
@@ -115,13 +117,15 @@ function renderStatus(result) {
   }
   const status = result.body;
   setBadge(badge, status.status, STATUS_LABELS[status.status] ?? status.status);
-  detail.textContent = current.deleted
-    ? 'Account deleted. Removing the database runs in a workflow of its own.'
-    : ({
-        provisioning: 'The workflow is running; each step retries on its own until it succeeds.',
-        ready: 'Your database is ready, and recorded on your Clerk user.',
-        failed: 'Provisioning failed; the Temporal UI shows why.',
-      }[status.status] ?? '');
+  detail.textContent =
+    {
+      provisioning: 'The workflow is running; each step retries on its own until it succeeds.',
+      ready: 'Your database is ready, and recorded on your Clerk user.',
+      failed: 'Provisioning failed; the Temporal UI shows why.',
+      deleting: 'Account deleted: the deprovisioning workflow is removing the database.',
+      deleted: 'Account deleted: the database and its role are gone.',
+      cancelled: 'Provisioning was stopped because the account was deleted.',
+    }[status.status] ?? '';
   renderSteps(status.steps ?? []);
   renderDatabase(status.database);
   if (status.temporalUiUrl) {
@@ -144,7 +148,7 @@ async function poll() {
   current.status = renderStatus(result);
   // The admin list shows the recorded database: refresh it when this user's state moves on.
   if (previous !== null && previous !== current.status) void loadUsers();
-  const settled = ['ready', 'failed', 'deleted'].includes(current.status) && !current.deleted;
+  const settled = ['ready', 'failed', 'deleted'].includes(current.status);
   current.timer = setTimeout(poll, settled ? POLL_MS * 5 : POLL_MS);
 }
 
@@ -220,7 +224,7 @@ async function deleteAccount() {
     current.deleted = true;
     localStorage.removeItem(STORAGE_KEY);
     button.hidden = true;
-    detail.textContent = 'Account deleted. Removing the database runs in a workflow of its own.';
+    detail.textContent = 'Account deleted: the deprovisioning workflow removes the database.';
     void loadUsers();
   } catch (failure) {
     detail.textContent = failure.message;
