@@ -98,18 +98,34 @@ export async function provisionDatabase(input: ProvisionInput): Promise<Provisio
 
   try {
     // A `user.created` delivered after the user was deleted (Svix orders best-effort only) creates nothing.
-    if (patched('check-clerk-user-exists') && !(await clerk.clerkUserExists(input.userId))) {
+    const userExists = () =>
+      clerk.clerkUserExists.executeWithOptions({ summary: `check that Clerk still has ${input.userId}` }, [
+        input.userId,
+      ]);
+    if (patched('check-clerk-user-exists') && !(await userExists())) {
       finish('deleted');
       log.info('Clerk user is gone: no database created', { userId: input.userId });
       return state;
     }
     const { userId, region, country, regionIgnored } = input;
-    const tenant = await step('create-database', () => db.createDatabase({ userId, region, country, regionIgnored }));
+    // Activity summaries: what each step does for whom, at a glance in the Temporal UI.
+    const tenant = await step('create-database', () =>
+      db.createDatabase.executeWithOptions({ summary: `create the database of ${userId}` }, [
+        { userId, region, country, regionIgnored },
+      ]),
+    );
     upsertSearchAttributes([{ key: PROVIDER, value: tenant.provider }]);
-    const { schemaVersion } = await step('apply-migrations', () => db.applyMigrations(tenant));
+    const { schemaVersion } = await step('apply-migrations', () =>
+      db.applyMigrations.executeWithOptions({ summary: `apply the tenant schema to ${tenant.name}` }, [tenant]),
+    );
     state.database = { ...tenant, schemaVersion, provisionedAt: new Date().toISOString() };
     const database = state.database;
-    await step('record-on-clerk', () => clerk.recordOnClerk(input.userId, { status: 'ready', ...database }));
+    await step('record-on-clerk', () =>
+      clerk.recordOnClerk.executeWithOptions({ summary: `record ${tenant.name} on the Clerk user` }, [
+        userId,
+        { status: 'ready', ...database },
+      ]),
+    );
     finish('ready');
     log.info('database ready', { userId: input.userId, database: tenant.name });
     return state;
