@@ -11,7 +11,7 @@ import { createClerkApi } from '../src/clerk/client.js';
 import { startClerkStandIn } from '../src/clerk/stand-in/index.js';
 import { userEvent } from '../src/clerk/stand-in/webhook-event.js';
 import { loadConfig } from '../src/config/index.js';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/local/embedded-postgres.js';
+import { startThrowawayPostgres, type EmbeddedPostgresHandle } from '../src/local/embedded-postgres.js';
 import { freePort } from '../src/local/free-port.js';
 import { temporalExecutable } from '../src/local/temporal-binary.js';
 import { startTemporalDevServer } from '../src/local/temporal-dev-server.js';
@@ -70,13 +70,7 @@ export async function startBenchStack(options: StackOptions) {
   try {
     let pg: EmbeddedPostgresHandle | undefined;
     if (!process.env.DATABASE_URL) {
-      pg = await startEmbeddedPostgres({
-        // A directory of its own: initdb runs as another user and cannot enter our private temp directory.
-        dir: await mkdtemp(join(tmpdir(), 'per-user-db-bench-pg-')),
-        port: await freePort(),
-        password: token(18),
-        keepData: false,
-      });
+      pg = await startThrowawayPostgres('bench');
       stops.push(() => pg!.stop());
     }
     const adminUrl = process.env.DATABASE_URL ?? pg!.url;

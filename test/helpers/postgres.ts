@@ -1,9 +1,5 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after } from 'node:test';
-import { startEmbeddedPostgres } from '../../src/local/embedded-postgres.js';
-import { freePort } from '../../src/local/free-port.js';
+import { startThrowawayPostgres } from '../../src/local/embedded-postgres.js';
 
 let shared: Promise<string> | undefined;
 let stopEmbedded: (() => Promise<void>) | undefined;
@@ -20,12 +16,7 @@ export function testDatabaseUrl(): Promise<string> {
   shared ??= (async () => {
     const fromEnv = process.env.DATABASE_URL;
     if (fromEnv) return fromEnv;
-    const pg = await startEmbeddedPostgres({
-      dir: await mkdtemp(join(tmpdir(), 'per-user-db-pg-')),
-      port: await freePort(),
-      password: 'test-admin-password',
-      keepData: false,
-    });
+    const pg = await startThrowawayPostgres('test');
     stopEmbedded = () => pg.stop();
     return pg.url;
   })();

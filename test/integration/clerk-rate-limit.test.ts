@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import { provisionWorkflowId } from '../../src/workflows/provision-state.js';
-import { urlThrough, waitForReadyMetadata } from '../helpers/databases.js';
-import { eventually, startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { testDatabaseUrl } from '../helpers/postgres.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { startPipelineBehindPostgresProxy, waitForReadyMetadata } from '../helpers/databases.js';
+import { eventually, type Pipeline } from '../helpers/pipeline.js';
+import type { TcpProxy } from '../helpers/tcp-proxy.js';
 import { activityAttempts, activityLastFailureTypes, pendingActivity } from '../helpers/workflows.js';
 
 const USERS = 4;
@@ -17,15 +16,12 @@ describe('Clerk answering 429 + Retry-After: the metadata write waits as told an
 
   let proxy: TcpProxy;
 
+  let stop: () => Promise<void>;
+
   before(async () => {
-    const adminUrl = new URL(await testDatabaseUrl());
-    proxy = await startTcpProxy(adminUrl.hostname, Number(adminUrl.port));
-    p = await startPipeline({ env: { DATABASE_URL: urlThrough(adminUrl.href, '127.0.0.1', proxy.port) } });
+    ({ p, proxy, stop } = await startPipelineBehindPostgresProxy());
   });
-  after(async () => {
-    await p.stop();
-    await proxy.close();
-  });
+  after(() => stop());
 
   test(`${USERS} sign-ups under rate limiting: each write retried after Retry-After, all ready, no per-user limit hit`, async () => {
     // PostgreSQL held back so every run waits in createDatabase, past the Clerk user check: the first Clerk call

@@ -13,8 +13,7 @@ import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { createClerkApi } from '../../src/clerk/client.js';
 import { startClerkStandIn, type ClerkStandIn } from '../../src/clerk/stand-in/index.js';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/local/embedded-postgres.js';
-import { freePort } from '../../src/local/free-port.js';
+import { startThrowawayPostgres, type EmbeddedPostgresHandle } from '../../src/local/embedded-postgres.js';
 import { applyMigrations, loadMigrations } from '../../src/migrations/index.js';
 import { createPostgresProvider } from '../../src/providers/postgres.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
@@ -118,12 +117,7 @@ describe('fleet migration: a schema change rolled out to every tenant', () => {
 
   before(async () => {
     const temporal = await testTemporal();
-    postgres = await startEmbeddedPostgres({
-      dir: await mkdtemp(join(tmpdir(), 'per-user-db-fleet-pg-')),
-      port: await freePort(),
-      password: 'fleet-admin-password',
-      keepData: false,
-    });
+    postgres = await startThrowawayPostgres('fleet');
     // This server is the test's own: trade durability for speed (CREATE DATABASE checkpoints).
     const tuning = new pg.Client(postgres.url);
     await tuning.connect();

@@ -2,26 +2,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import { provisionWorkflowId } from '../../src/workflows/provision-state.js';
-import { databaseCount, urlThrough, waitForReadyMetadata } from '../helpers/databases.js';
-import { eventually, startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { testDatabaseUrl } from '../helpers/postgres.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { databaseCount, startPipelineBehindPostgresProxy, waitForReadyMetadata } from '../helpers/databases.js';
+import { eventually, type Pipeline } from '../helpers/pipeline.js';
+import type { TcpProxy } from '../helpers/tcp-proxy.js';
 import { pendingActivity } from '../helpers/workflows.js';
 
 describe('PostgreSQL refusing connections: activities retry and the workflow completes when it is back', () => {
   let proxy: TcpProxy;
   let p: Pipeline;
 
+  let stop: () => Promise<void>;
+
   before(async () => {
-    const adminUrl = new URL(await testDatabaseUrl());
-    proxy = await startTcpProxy(adminUrl.hostname, Number(adminUrl.port));
-    // The worker reaches PostgreSQL only through the proxy (admin and tenant connections alike).
-    p = await startPipeline({ env: { DATABASE_URL: urlThrough(adminUrl.href, '127.0.0.1', proxy.port) } });
+    ({ p, proxy, stop } = await startPipelineBehindPostgresProxy());
   });
-  after(async () => {
-    await p.stop();
-    await proxy.close();
-  });
+  after(() => stop());
 
   test('a sign-up during the outage waits it out: one database, schema applied, metadata ready', async () => {
     await proxy.down();

@@ -7,26 +7,8 @@ import { PROVIDERS } from '../../src/config/index.js';
 import { schemaVersion } from '../../src/migrations/index.js';
 import { createProvider } from '../../src/providers/index.js';
 import { providerEnv, type ProviderEnv } from '../helpers/provider-env.js';
-import { eventually, startPipeline, userCreatedEvent, type Pipeline } from '../helpers/pipeline.js';
-
-async function databaseCount(adminUrl: string, name: string): Promise<number> {
-  const client = new pg.Client(adminUrl);
-  await client.connect();
-  try {
-    const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [name]);
-    return rows[0].n;
-  } finally {
-    await client.end();
-  }
-}
-
-async function waitForReady(p: Pipeline, userId: string) {
-  return eventually(async () => {
-    const user = await p.clerk.users.getUser(userId);
-    const db = user.publicMetadata.database as { status?: string } | undefined;
-    return db?.status === 'ready' ? user : undefined;
-  }, `metadata ready for ${userId}`);
-}
+import { databaseCount, waitForReadyMetadata } from '../helpers/databases.js';
+import { startPipeline, userCreatedEvent, type Pipeline } from '../helpers/pipeline.js';
 
 describe('provisioning: sign-up to ready database', () => {
   let p: Pipeline;
@@ -37,7 +19,7 @@ describe('provisioning: sign-up to ready database', () => {
 
   test('a user created in Clerk gets a database with the schema, isolated from others, recorded in Clerk', async () => {
     const user = await p.clerk.users.createUser({ emailAddress: [`a-${Date.now()}@example.com`], password: undefined });
-    const ready = await waitForReady(p, user.id);
+    const ready = await waitForReadyMetadata(p, user.id);
     const metadata = ready.publicMetadata.database as Record<string, unknown>;
     assert.equal(metadata.provider, 'postgres');
     assert.equal(metadata.name, tenantDatabaseName(user.id));
@@ -53,7 +35,7 @@ describe('provisioning: sign-up to ready database', () => {
     await own.end();
 
     const other = await p.clerk.users.createUser({ emailAddress: [`b-${Date.now()}@example.com`] });
-    await waitForReady(p, other.id);
+    await waitForReadyMetadata(p, other.id);
     const intruder = new pg.Client({
       ...tenantConnectionConfig(settings, user.id),
       database: tenantDatabaseName(other.id),
@@ -107,7 +89,7 @@ for (const providerName of PROVIDERS) {
 
     test('sign-up → database with the schema → metadata ready → status API ready', async () => {
       const user = await p.clerk.users.createUser({ emailAddress: [`${providerName}-${Date.now()}@example.com`] });
-      const ready = await waitForReady(p, user.id);
+      const ready = await waitForReadyMetadata(p, user.id);
       const metadata = ready.publicMetadata.database as { provider: string; name: string; region: string };
       assert.equal(metadata.provider, providerName);
       assert.equal(metadata.name, tenantDatabaseName(user.id));

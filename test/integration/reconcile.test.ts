@@ -5,15 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createClerkApi, type ClerkClient } from '../../src/clerk/client.js';
 import { startClerkStandIn, type ClerkStandIn } from '../../src/clerk/stand-in/index.js';
 import { loadConfig } from '../../src/config/index.js';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/local/embedded-postgres.js';
-import { freePort } from '../../src/local/free-port.js';
+import { startThrowawayPostgres, type EmbeddedPostgresHandle } from '../../src/local/embedded-postgres.js';
 import { createPostgresProvider } from '../../src/providers/postgres.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import type { DatabaseProvider } from '../../src/providers/types.js';
@@ -53,12 +49,7 @@ describe('reconciliation: users without a database, databases without a user', (
 
   before(async () => {
     const temporal = await testTemporal();
-    postgres = await startEmbeddedPostgres({
-      dir: await mkdtemp(join(tmpdir(), 'per-user-db-reconcile-pg-')),
-      port: await freePort(),
-      password: 'reconcile-admin-password',
-      keepData: false,
-    });
+    postgres = await startThrowawayPostgres('reconcile');
     const secretKey = `sk_test_${randomToken(24)}`;
     standIn = await startClerkStandIn({ secretKey }); // no webhook endpoint: sign-ups reach nobody
     clerk = createClerkApi({ secretKey, apiUrl: standIn.url });

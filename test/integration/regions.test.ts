@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/local/embedded-postgres.js';
-import { freePort } from '../../src/local/free-port.js';
+import { startThrowawayPostgres, type EmbeddedPostgresHandle } from '../../src/local/embedded-postgres.js';
 import { createPostgresRegionsProvider } from '../../src/providers/postgres-regions.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import type { DatabaseProvider } from '../../src/providers/types.js';
@@ -16,14 +12,7 @@ import { randomUserId } from '../providers/user-ids.js';
 
 // A second real PostgreSQL server, so "placed on the us server" means a different server, not another database.
 let second: Promise<EmbeddedPostgresHandle> | undefined;
-const secondServer = () =>
-  (second ??= (async () =>
-    startEmbeddedPostgres({
-      dir: await mkdtemp(join(tmpdir(), 'per-user-db-pg-us-')),
-      port: await freePort(),
-      password: randomToken(16),
-      keepData: false,
-    }))());
+const secondServer = () => (second ??= startThrowawayPostgres('us'));
 after(async () => {
   await (await second)?.stop();
 });

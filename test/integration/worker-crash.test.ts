@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import { provisionWorkflowId } from '../../src/workflows/provision-state.js';
-import { databaseCount, urlThrough, waitForReadyMetadata } from '../helpers/databases.js';
-import { eventually, startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { testDatabaseUrl } from '../helpers/postgres.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { databaseCount, startPipelineBehindPostgresProxy, waitForReadyMetadata } from '../helpers/databases.js';
+import { eventually, type Pipeline } from '../helpers/pipeline.js';
+import type { TcpProxy } from '../helpers/tcp-proxy.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 import { activityIdentities, pendingActivity } from '../helpers/workflows.js';
 
@@ -17,18 +16,14 @@ describe('worker killed (SIGKILL) mid-workflow: another worker finishes it, with
   let p: Pipeline;
   let first: WorkerProcess | undefined;
 
+  let stop: () => Promise<void>;
+
   before(async () => {
-    const adminUrl = new URL(await testDatabaseUrl());
-    proxy = await startTcpProxy(adminUrl.hostname, Number(adminUrl.port));
-    p = await startPipeline({
-      withoutWorker: true,
-      env: { DATABASE_URL: urlThrough(adminUrl.href, '127.0.0.1', proxy.port) },
-    });
+    ({ p, proxy, stop } = await startPipelineBehindPostgresProxy({ withoutWorker: true }));
   });
   after(async () => {
     first?.kill('SIGKILL');
-    await p.stop();
-    await proxy.close();
+    await stop();
   });
 
   test('the first worker process dies while createDatabase is retrying; a new worker completes the run', async () => {
