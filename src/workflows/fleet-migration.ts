@@ -335,6 +335,8 @@ export async function fleetMigration(input: FleetMigrationInput): Promise<FleetR
   }
 
   const state: FleetState = cancelling ? 'cancelled' : 'completed';
+  // Mid-run, `total` is an estimate from listing counts; once every tenant was handled it is the exact count.
+  if (state === 'completed') carry.total = processed();
   const report: FleetReport = { ...progress(state, MAX_KEPT_FAILURES), finishedAt: new Date().toISOString() };
   const failed = counters.failed + counters.clerkFailed > 0;
   publish(report, state === 'completed' && failed ? 'completed-with-failures' : state);

@@ -134,3 +134,20 @@ export function isPermanent(type: PermanentProviderError['type']) {
     return true;
   };
 }
+
+/**
+ * `failure(promise)` expects the promise to fail and answers its error; every message is kept in `messages`
+ * for a final check that no secret appeared in any of them.
+ */
+export function failureCollector() {
+  const messages: string[] = [];
+  const failure = async (promise: Promise<unknown>): Promise<Error> => {
+    const error = await promise.then(
+      () => assert.fail('expected a failure'),
+      (e: unknown) => e as Error,
+    );
+    messages.push(error.message);
+    return error;
+  };
+  return { messages, failure };
+}

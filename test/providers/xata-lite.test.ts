@@ -10,7 +10,7 @@ import {
 import { PermanentProviderError, ProviderRateLimitError, type DatabaseProvider } from '../../src/providers/types.js';
 import { startXataLiteStandIn, type XataLiteStandInHandle } from '../../src/xata-stand-in/index.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
-import { describeProviderContract, isPermanent } from './contract.js';
+import { describeProviderContract, failureCollector, isPermanent } from './contract.js';
 import { randomUserId } from './user-ids.js';
 
 interface Workspace {
@@ -41,16 +41,7 @@ describeProviderContract('xata-lite', async () => {
 describe('xata-lite: API failures', () => {
   let workspace: Workspace;
   let provider: DatabaseProvider;
-  const messages: string[] = [];
-
-  const failure = async (promise: Promise<unknown>): Promise<Error> => {
-    const error = await promise.then(
-      () => assert.fail('expected a failure'),
-      (e: unknown) => e as Error,
-    );
-    messages.push(error.message);
-    return error;
-  };
+  const { messages, failure } = failureCollector();
 
   before(async () => {
     workspace = await standInWorkspace();

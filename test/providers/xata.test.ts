@@ -8,7 +8,7 @@ import { createXataProvider, type XataProviderOptions } from '../../src/provider
 import { PermanentProviderError, ProviderRateLimitError, type DatabaseProvider } from '../../src/providers/types.js';
 import { startXataStandIn, type StandInHandle } from '../../src/xata-stand-in/index.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
-import { describeProviderContract, isPermanent } from './contract.js';
+import { describeProviderContract, failureCollector, isPermanent } from './contract.js';
 import { randomUserId } from './user-ids.js';
 
 const TENANT_MIGRATIONS = fileURLToPath(new URL('../../migrations/', import.meta.url));
@@ -131,17 +131,7 @@ describe('xata: inherit mode', () => {
 describe('xata: API failures', () => {
   let project: Project;
   let provider: DatabaseProvider;
-  const messages: string[] = [];
-
-  /** Runs `promise`, expecting it to fail; keeps the message for the no-secret check at the end. */
-  const failure = async (promise: Promise<unknown>): Promise<Error> => {
-    const error = await promise.then(
-      () => assert.fail('expected a failure'),
-      (e: unknown) => e as Error,
-    );
-    messages.push(error.message);
-    return error;
-  };
+  const { messages, failure } = failureCollector();
 
   before(async () => {
     project = await standInProject();
