@@ -67,6 +67,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
     TEMPORAL_UI_URL: process.env.TEMPORAL_TEST_UI_URL ?? 'http://localhost:8233',
     PORT: '0',
     CLERK_RATE_LIMIT_PER_SECOND: '50',
+    // No hourly reconciliation run in the middle of a test (tests of reconciliation turn it on themselves).
+    RECONCILE_INTERVAL: 'off',
     ...options.env,
   };
   const config = loadConfig(rawEnv, 'worker');

@@ -151,6 +151,8 @@ describe('fleet migration: a schema change rolled out to every tenant', () => {
       CLERK_RATE_LIMIT_PER_SECOND: '200',
       LOG_LEVEL: 'info',
       DB_PROVIDER: 'postgres',
+      // No hourly reconciliation run (it would provision users) in the middle of the rollout.
+      RECONCILE_INTERVAL: 'off',
     };
     // Worker A starts (bundling takes a while) while the fleet is made.
     const workerAStarting = startWorker();
