@@ -73,17 +73,29 @@ export async function runWorker(config: Config, options: RunWorkerOptions = {}):
   const reconcileSchedule = await ensureReconcileSchedule(client, config);
   logger.info({ taskQueue, clerkTaskQueue, namespace, provider: provider.name, reconcileSchedule }, 'worker started');
 
-  const done = Promise.all([main.run(), clerkWorker.run()])
-    .then(() => undefined)
-    .finally(async () => {
-      await provider.close();
-      if (!options.connection) await connection.close();
-      logger.info('worker stopped');
-    });
+  const workers = [main, clerkWorker];
+  const stopAll = () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  // If one worker fails, stop the other too before closing what they share: a worker left polling one queue on
+  // a closed connection would neither work nor exit.
+  const runs = workers.map((w) =>
+    w.run().catch((error: unknown) => {
+      stopAll();
+      throw error;
+    }),
+  );
+  const done = Promise.allSettled(runs).then(async (results) => {
+    await provider.close();
+    if (!options.connection) await connection.close();
+    logger.info('worker stopped');
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+  });
   return {
     done,
     async shutdown() {
-      for (const w of [main, clerkWorker]) if (w.getState() === 'RUNNING') w.shutdown();
+      stopAll();
       await done;
     },
   };
