@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startThrowawayPostgres } from '../src/local/embedded-postgres.js';
-import { freePort } from '../src/local/free-port.js';
+import { startThrowawayPostgres } from '../dev/local/embedded-postgres.js';
+import { freePort } from '../dev/local/free-port.js';
 import { startTemporalDevServer } from './helpers/temporal.js';
 
 const requested = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
-import { newId } from '../../src/clerk/stand-in/ids.js';
+import { newId } from '../../dev/clerk-stand-in/ids.js';
 import { ms, type ScenarioResult } from '../report.js';
 import type { BenchStack } from '../stack.js';
 

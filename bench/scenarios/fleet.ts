@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { newId } from '../../src/clerk/stand-in/ids.js';
+import { newId } from '../../dev/clerk-stand-in/ids.js';
 import { applyMigrations, latestVersion, loadMigrations, schemaVersion } from '../../src/migrations/index.js';
 import type { TenantDatabase } from '../../src/providers/types.js';
 import { mapConcurrently } from '../pool.js';

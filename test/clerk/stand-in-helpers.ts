@@ -6,7 +6,7 @@ import { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClerkClient, type ClerkClient } from '@clerk/backend';
 import { isClerkAPIResponseError } from '@clerk/backend/errors';
-import { startClerkStandIn, type ClerkStandIn, type ClerkStandInOptions } from '../../src/clerk/stand-in/index.js';
+import { startClerkStandIn, type ClerkStandIn, type ClerkStandInOptions } from '../../dev/clerk-stand-in/index.js';
 
 export const SECRET_KEY = `sk_test_${randomBytes(12).toString('hex')}`;
 

@@ -7,8 +7,8 @@ import {
   ClerkStandInOptionsError,
   ClerkStandInStateFileError,
   startClerkStandIn,
-} from '../../src/clerk/stand-in/index.js';
-import { UserStateFile } from '../../src/clerk/stand-in/user-state-file.js';
+} from '../../dev/clerk-stand-in/index.js';
+import { UserStateFile } from '../../dev/clerk-stand-in/user-state-file.js';
 import { SECRET_KEY, apiError, clientFor, uniqueEmail } from './stand-in-helpers.js';
 
 const folder = await mkdtemp(join(tmpdir(), 'clerk-stand-in-state-'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { USER_ID_PATTERN } from '../../src/clerk/stand-in/index.js';
+import { USER_ID_PATTERN } from '../../dev/clerk-stand-in/index.js';
 import { SECRET_KEY, apiError, clientFor, standInWithClient, uniqueEmail } from './stand-in-helpers.js';
 
 describe('Clerk stand-in: users through @clerk/backend', async () => {

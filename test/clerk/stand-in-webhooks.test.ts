@@ -3,8 +3,8 @@ import { describe, test } from 'node:test';
 import { verifyWebhook } from '@clerk/backend/webhooks';
 import { pino } from 'pino';
 import { Webhook } from 'svix';
-import { ClerkStandInOptionsError, startClerkStandIn } from '../../src/clerk/stand-in/index.js';
-import { freePort } from '../../src/local/free-port.js';
+import { ClerkStandInOptionsError, startClerkStandIn } from '../../dev/clerk-stand-in/index.js';
+import { freePort } from '../../dev/local/free-port.js';
 import {
   SECRET_KEY,
   eventually,

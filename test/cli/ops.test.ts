@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { createClerkApi, type ClerkClient } from '../../src/clerk/client.js';
-import { startClerkStandIn, type ClerkStandIn } from '../../src/clerk/stand-in/index.js';
+import { startClerkStandIn, type ClerkStandIn } from '../../dev/clerk-stand-in/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import type { DatabaseStatus } from '../../src/webhook/status.js';

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createClerkApi } from '../../src/clerk/client.js';
-import { waitUntil } from '../../src/local/ports.js';
+import { waitUntil } from '../../dev/local/ports.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { testTemporal } from '../helpers/temporal.js';
 import { hasDockerCompose, resolvedCompose, type Service } from './compose-file.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { devServerArgs, searchAttributeArgs } from '../../src/local/temporal-dev-server.js';
+import { devServerArgs, searchAttributeArgs } from '../../dev/local/temporal-dev-server.js';
 import { hasDockerCompose, resolvedCompose } from './compose-file.js';
 
 const STAND_IN_WEBHOOK_URL = 'http://webhook:3000/webhooks/clerk';

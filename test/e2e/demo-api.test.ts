@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import express from 'express';
 import { createClerkApi } from '../../src/clerk/client.js';
-import { startClerkStandIn, type ClerkStandIn } from '../../src/clerk/stand-in/index.js';
+import { startClerkStandIn, type ClerkStandIn } from '../../dev/clerk-stand-in/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { demoMode, demoRouter, frontendApiHost } from '../../src/webhook/demo.js';
 

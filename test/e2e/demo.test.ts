@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createClerkApi } from '../../src/clerk/client.js';
-import { isPortFree, waitUntil } from '../../src/local/ports.js';
+import { isPortFree, waitUntil } from '../../dev/local/ports.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { stackPorts } from './stack-ports.js';
 
@@ -60,7 +60,7 @@ before(async () => {
     LOG_LEVEL: 'warn',
   };
 
-  stack = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start'], {
+  stack = spawn(process.execPath, ['--import', 'tsx', 'dev/cli.ts', 'start'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Connection } from '@temporalio/client';
-import { freePort } from '../../src/local/free-port.js';
-import { isPortFree, PortInUseError } from '../../src/local/ports.js';
-import { startLocalStack } from '../../src/local/stack.js';
-import { SETUP_HINT, startTemporalDevServer } from '../../src/local/temporal-dev-server.js';
+import { freePort } from '../../dev/local/free-port.js';
+import { isPortFree, PortInUseError } from '../../dev/local/ports.js';
+import { startLocalStack } from '../../dev/local/stack.js';
+import { SETUP_HINT, startTemporalDevServer } from '../../dev/local/temporal-dev-server.js';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
 import { stackPorts } from './stack-ports.js';
 

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { isPortFree } from '../../src/local/ports.js';
+import { isPortFree } from '../../dev/local/ports.js';
 
 /**
  * Free ports below the kernel's ephemeral range (32768+ on Linux). A port from freePort() sits inside that range,

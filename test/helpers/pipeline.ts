@@ -4,7 +4,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { pino } from 'pino';
 import { Webhook } from 'svix';
 import { createClerkApi } from '../../src/clerk/client.js';
-import { startClerkStandIn, type FaultSettings } from '../../src/clerk/stand-in/index.js';
+import { startClerkStandIn, type FaultSettings } from '../../dev/clerk-stand-in/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { startWebhookServer } from '../../src/webhook/server.js';
 import { runWorker, type RunningWorker } from '../../src/worker/run.js';

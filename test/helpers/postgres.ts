@@ -1,5 +1,5 @@
 import { after } from 'node:test';
-import { startThrowawayPostgres } from '../../src/local/embedded-postgres.js';
+import { startThrowawayPostgres } from '../../dev/local/embedded-postgres.js';
 
 let shared: Promise<string> | undefined;
 let stopEmbedded: (() => Promise<void>) | undefined;

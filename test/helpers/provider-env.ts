@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ProviderName } from '../../src/config/index.js';
-import { startXataLiteStandIn, startXataStandIn } from '../../src/xata-stand-in/index.js';
+import { startXataLiteStandIn, startXataStandIn } from '../../dev/xata-stand-in/index.js';
 import { testDatabaseUrl } from './postgres.js';
 
 export interface ProviderEnv {

@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { freePort } from '../../src/local/free-port.js';
+import { freePort } from '../../dev/local/free-port.js';
 
 export interface TcpProxy {
   port: number;

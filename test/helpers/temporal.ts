@@ -1,6 +1,6 @@
 import { after } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporalExecutable } from '../../src/local/temporal-binary.js';
+import { temporalExecutable } from '../../dev/local/temporal-binary.js';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
 
 let shared: Promise<TestWorkflowEnvironment> | undefined;

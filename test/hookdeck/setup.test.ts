@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { HookdeckClient } from '@hookdeck/sdk';
-import { startHookdeckStandIn, type HookdeckStandIn } from '../../src/hookdeck/stand-in/server.js';
+import { startHookdeckStandIn, type HookdeckStandIn } from '../../dev/hookdeck-stand-in/server.js';
 
 const SETUP_CLI = fileURLToPath(new URL('../../src/hookdeck/setup-cli.ts', import.meta.url));
 const apiKey = `hk_${randomBytes(12).toString('hex')}`;

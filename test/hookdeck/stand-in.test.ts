@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Hookdeck, HookdeckClient } from '@hookdeck/sdk';
-import { startHookdeckStandIn, type HookdeckStandIn } from '../../src/hookdeck/stand-in/server.js';
+import { startHookdeckStandIn, type HookdeckStandIn } from '../../dev/hookdeck-stand-in/server.js';
 
 const apiKey = `hk_${randomBytes(12).toString('hex')}`;
 const validBody = {

@@ -8,7 +8,7 @@ import {
   type XataLiteProviderOptions,
 } from '../../src/providers/xata-lite.js';
 import { PermanentProviderError, ProviderRateLimitError, type DatabaseProvider } from '../../src/providers/types.js';
-import { startXataLiteStandIn, type XataLiteStandInHandle } from '../../src/xata-stand-in/index.js';
+import { startXataLiteStandIn, type XataLiteStandInHandle } from '../../dev/xata-stand-in/index.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { describeProviderContract, failureCollector, isPermanent } from './contract.js';
 import { randomUserId } from './user-ids.js';

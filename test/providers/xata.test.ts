@@ -6,7 +6,7 @@ import pg from 'pg';
 import { applyMigrations, latestVersion, loadMigrations, schemaVersion } from '../../src/migrations/index.js';
 import { createXataProvider, type XataProviderOptions } from '../../src/providers/xata.js';
 import { PermanentProviderError, ProviderRateLimitError, type DatabaseProvider } from '../../src/providers/types.js';
-import { startXataStandIn, type StandInHandle } from '../../src/xata-stand-in/index.js';
+import { startXataStandIn, type StandInHandle } from '../../dev/xata-stand-in/index.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { describeProviderContract, failureCollector, isPermanent } from './contract.js';
 import { randomUserId } from './user-ids.js';

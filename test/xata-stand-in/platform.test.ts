@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import pg from 'pg';
 import { XataApi } from '../../generated/xata-api.js';
-import { startXataStandIn } from '../../src/xata-stand-in/index.js';
+import { startXataStandIn } from '../../dev/xata-stand-in/index.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 
 const branchSchema = (value: unknown) => value as { id: string; name: string };

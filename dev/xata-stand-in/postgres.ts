@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { z } from 'zod';
-import { scramSha256Verifier } from '../providers/tenant-credentials.js';
+import { scramSha256Verifier } from '../../src/providers/tenant-credentials.js';
 import { HttpError } from './http.js';
 
 /** Every database and role a stand-in creates starts with this: they never collide with `tenant_` names. */

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment, type EphemeralServerExecutable } from '@temporalio/testing';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
 import { isListening, waitUntil } from './ports.js';
 
 export interface TemporalDevServerOptions {

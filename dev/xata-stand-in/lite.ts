@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { XataLitePostgresEndpoint } from '../providers/xata-lite.js';
+import type { XataLitePostgresEndpoint } from '../../src/providers/xata-lite.js';
 import { HttpError, keyedSerializer, startJsonServer, type JsonRequest, type StandInHandle } from './http.js';
 import { STAND_IN_PREFIX, StandInPostgres } from './postgres.js';
 
