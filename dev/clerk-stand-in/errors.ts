@@ -57,6 +57,12 @@ export const payloadTooLarge = (limitBytes: number) =>
     long_message: `The request body is larger than ${limitBytes} bytes.`,
   });
 
+/** How Clerk refuses a body that is too large or not JSON. */
+export const bodyErrors = {
+  tooLarge: payloadTooLarge,
+  malformed: () => badRequest('malformed_request', 'The request body is not valid JSON.'),
+};
+
 export const unprocessable = (code: string, paramName: string, longMessage: string) =>
   single(422, { code, message: 'is invalid', long_message: longMessage, meta: { param_name: paramName } });
 

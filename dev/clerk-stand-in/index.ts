@@ -1,10 +1,9 @@
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { listenJson } from '../http/json-server.js';
 import { FaultInjector, type FaultSettings, type FaultStats } from './faults.js';
 import { newId } from './ids.js';
 import { parseClerkStandInOptions, parseWebhookEndpoint, type ClerkStandInOptions } from './options.js';
 import { routes } from './routes.js';
-import { createStandInServer } from './server.js';
+import { standInRequestListener } from './server.js';
 import { UserStateFile } from './user-state-file.js';
 import { UserStore } from './user-store.js';
 import { WebhookDelivery, type DeliveryMatch, type DeliveryRecord, type WebhookEndpoint } from './webhook-delivery.js';
@@ -63,17 +62,13 @@ export async function startClerkStandIn(options: ClerkStandInOptions): Promise<C
     attemptTimeoutMs: settings.attemptTimeoutMs,
     logger,
   });
-  const server = createStandInServer({
+  const listener = standInRequestListener({
     routes: routes({ store, faults, webhooks, instanceId, logger }),
     secretKey: settings.secretKey,
     beforeBackendApi: () => faults.onRequest(),
     logger,
   });
-  server.listen(settings.port, settings.host);
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
-  const url = `http://${host}:${port}`;
+  const { url, port, close } = await listenJson(listener, { port: settings.port, host: settings.host });
   logger?.info(
     { url, instanceId, webhookEndpoints: settings.webhooks.length, stateFile: settings.stateFile },
     'Clerk stand-in listening',
@@ -84,9 +79,7 @@ export async function startClerkStandIn(options: ClerkStandInOptions): Promise<C
     port,
     instanceId,
     async stop() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await Promise.all([closed, webhooks.stop()]);
+      await Promise.all([close(), webhooks.stop()]);
       await store.settled();
     },
     addWebhookEndpoint: (endpoint) => webhooks.addEndpoint(parseWebhookEndpoint(endpoint)),

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { FaultInjector } from './faults.js';
-import { readJsonBody } from './http.js';
+import { readJsonBody } from '../http/json-body.js';
+import { bodyErrors } from './errors.js';
 import {
   createUserBody,
   deliveriesQuery,
@@ -15,6 +16,9 @@ import { deletedUserJson, userJson } from './user-json.js';
 import type { MetadataFields, UserFilters, UserRecord, UserStore } from './user-store.js';
 import type { WebhookDelivery } from './webhook-delivery.js';
 import { httpRequestAttributes, userEvent } from './webhook-event.js';
+
+/** An empty body is `{}`: the SDK sends none when there are no parameters. */
+const readClerkBody = async (request: IncomingMessage) => (await readJsonBody(request, bodyErrors)) ?? {};
 
 export interface RouteDeps {
   store: UserStore;
@@ -46,7 +50,7 @@ const filtersOf = (query: { user_id: string[]; external_id: string[]; email_addr
 });
 
 async function metadataFields(request: IncomingMessage): Promise<MetadataFields> {
-  const body = parseOrThrow(metadataBody, await readJsonBody(request));
+  const body = parseOrThrow(metadataBody, await readClerkBody(request));
   return {
     publicMetadata: body.public_metadata,
     privateMetadata: body.private_metadata,
@@ -73,7 +77,7 @@ export function routes({ store, faults, webhooks, instanceId, logger }: RouteDep
 
   return [
     api('POST', /^\/v1\/users$/, async ({ request }) => {
-      const body = parseOrThrow(createUserBody, await readJsonBody(request));
+      const body = parseOrThrow(createUserBody, await readClerkBody(request));
       const user = await store.create({
         externalId: body.external_id,
         username: body.username,

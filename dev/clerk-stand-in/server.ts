@@ -1,17 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Logger } from 'pino';
+import { bearerTokenCheck } from '../http/bearer-token.js';
+import { jsonRequestListener, type JsonAnswer } from '../http/json-server.js';
 import { ClerkApiError, internalError, notFound, unauthorized } from './errors.js';
-import { sendJson } from './http.js';
 import { newTraceId } from './ids.js';
 import type { Route } from './routes.js';
-
-function hasBearer(request: IncomingMessage, expected: Buffer): boolean {
-  const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
-  if (!match?.[1]) return false;
-  const given = Buffer.from(match[1]);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
 
 function decodePathId(raw: string | undefined): string {
   try {
@@ -29,8 +22,12 @@ export interface ServerDeps {
   logger?: Logger;
 }
 
-async function answer(deps: ServerDeps, request: IncomingMessage, secret: Buffer): Promise<unknown> {
-  if (!hasBearer(request, secret)) {
+async function answer(
+  deps: ServerDeps,
+  request: IncomingMessage,
+  hasSecretKey: (authorization: string | undefined) => boolean,
+): Promise<unknown> {
+  if (!hasSecretKey(request.headers.authorization)) {
     throw unauthorized(
       request.headers.authorization
         ? 'The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct.'
@@ -47,19 +44,19 @@ async function answer(deps: ServerDeps, request: IncomingMessage, secret: Buffer
   throw notFound(`There is no ${request.method} ${url.pathname} in the Clerk stand-in.`);
 }
 
-/** A node:http server answering in Clerk's shapes: JSON bodies, `{ errors, clerk_trace_id }` on failure. */
-export function createStandInServer(deps: ServerDeps): Server {
-  const secret = Buffer.from(deps.secretKey);
-  return createServer((request: IncomingMessage, response: ServerResponse) => {
-    answer(deps, request, secret).then(
-      (body) => sendJson(response, 200, body),
-      (error: unknown) => {
-        const failure = error instanceof ClerkApiError ? error : internalError();
-        if (!(error instanceof ClerkApiError)) deps.logger?.error({ err: error }, 'Clerk stand-in request failed');
-        const headers: Record<string, string> =
-          failure.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(failure.retryAfterSeconds) };
-        sendJson(response, failure.status, { errors: failure.errors, clerk_trace_id: newTraceId() }, headers);
-      },
-    );
-  });
+/** Answers in Clerk's shapes: JSON bodies, `{ errors, clerk_trace_id }` on failure. */
+export function standInRequestListener(deps: ServerDeps): RequestListener {
+  const hasSecretKey = bearerTokenCheck(deps.secretKey);
+  return jsonRequestListener(
+    async (request) => ({ status: 200, body: await answer(deps, request, hasSecretKey) }),
+    (error): JsonAnswer => {
+      const failure = error instanceof ClerkApiError ? error : internalError();
+      if (!(error instanceof ClerkApiError)) deps.logger?.error({ err: error }, 'Clerk stand-in request failed');
+      return {
+        status: failure.status,
+        body: { errors: failure.errors, clerk_trace_id: newTraceId() },
+        headers: failure.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(failure.retryAfterSeconds) },
+      };
+    },
+  );
 }

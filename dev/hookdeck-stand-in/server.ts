@@ -1,14 +1,13 @@
-import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { ZodError } from 'zod';
+import { bearerTokenCheck } from '../http/bearer-token.js';
+import { readJsonBody } from '../http/json-body.js';
+import { jsonRequestListener, listenJson } from '../http/json-server.js';
 import { listConnectionsQuery, upsertConnectionBody } from './request-schema.js';
 import { createConnectionStore, UnknownReferenceError } from './store.js';
 
 /** The API version Hookdeck's SDK 0.4 targets; its base URL ends with it. */
 export const HOOKDECK_API_VERSION = '2024-03-01';
-
-const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Hookdeck's error body: `{ code, status, message, data? }` (APIErrorResponse). */
 class HookdeckApiError extends Error {
@@ -48,35 +47,10 @@ export interface HookdeckStandIn {
   stop(): Promise<void>;
 }
 
-function bearerMatches(request: IncomingMessage, expected: Buffer): boolean {
-  const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
-  if (!match?.[1]) return false;
-  const given = Buffer.from(match[1]);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HookdeckApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body too large');
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new HookdeckApiError(400, 'BAD_REQUEST', 'The request body is not valid JSON');
-  }
-}
-
-function send(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  response.end(text);
-}
+const bodyErrors = {
+  tooLarge: () => new HookdeckApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body too large'),
+  malformed: () => new HookdeckApiError(400, 'BAD_REQUEST', 'The request body is not valid JSON'),
+};
 
 /**
  * A local stand-in for Hookdeck's Admin API (2024-03-01): `PUT /connections` (upsert, body validated
@@ -85,7 +59,7 @@ function send(response: ServerResponse, status: number, body: unknown): void {
  * or deliver events: the source URL it answers is Hookdeck's format, not a working endpoint.
  */
 export async function startHookdeckStandIn(options: { apiKey: string; port?: number }): Promise<HookdeckStandIn> {
-  const apiKey = Buffer.from(options.apiKey);
+  const hasApiKey = bearerTokenCheck(options.apiKey);
   const store = createConnectionStore();
   const requests: RecordedRequest[] = [];
   const prefix = `/${HOOKDECK_API_VERSION}`;
@@ -94,10 +68,10 @@ export async function startHookdeckStandIn(options: { apiKey: string; port?: num
     const url = new URL(request.url ?? '/', 'http://stand-in');
     const path = url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : undefined;
     const query = Object.fromEntries(url.searchParams);
-    const body = await readJson(request);
+    const body = await readJsonBody(request, bodyErrors);
     const { authorization: _authorization, ...headers } = request.headers;
     requests.push({ method: request.method ?? 'GET', path: path ?? url.pathname, query, headers, body });
-    if (!bearerMatches(request, apiKey)) {
+    if (!hasApiKey(request.headers.authorization)) {
       throw new HookdeckApiError(
         401,
         'UNAUTHORIZED',
@@ -127,32 +101,19 @@ export async function startHookdeckStandIn(options: { apiKey: string; port?: num
     throw new HookdeckApiError(404, 'NOT_FOUND', `No ${request.method} ${url.pathname} in the Hookdeck stand-in`);
   };
 
-  const server = createServer((request, response) => {
-    answer(request).then(
-      (body) => send(response, 200, body),
-      (error: unknown) => {
-        const failure =
-          error instanceof HookdeckApiError ? error : new HookdeckApiError(500, 'INTERNAL_ERROR', 'Stand-in error');
-        send(response, failure.status, {
-          code: failure.code,
-          status: failure.status,
-          message: failure.message,
-          ...(failure.data ? { data: failure.data } : {}),
-        });
-      },
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const failure = (error: unknown) => {
+    const failed =
+      error instanceof HookdeckApiError ? error : new HookdeckApiError(500, 'INTERNAL_ERROR', 'Stand-in error');
+    const { status, code, message, data } = failed;
+    return { status, body: { code, status, message, ...(data ? { data } : {}) } };
+  };
+  const { url, close } = await listenJson(
+    jsonRequestListener(async (request) => ({ status: 200, body: await answer(request) }), failure),
+    { port: options.port },
+  );
   return {
-    url: `http://127.0.0.1:${port}${prefix}`,
+    url: `${url}${prefix}`,
     requests,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: close,
   };
 }

@@ -1,5 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { bearerTokenCheck } from '../http/bearer-token.js';
+import { readJsonBody } from '../http/json-body.js';
+import { jsonRequestListener, listenJson, type JsonAnswer } from '../http/json-server.js';
 
 /** "Fail the next `times` requests matching method and path with `status`." */
 export interface Fault {
@@ -44,7 +46,10 @@ export interface JsonRequest {
 
 export type JsonRoute = (request: JsonRequest) => Promise<{ status: number; body?: unknown }>;
 
-const MAX_BODY_BYTES = 1024 * 1024;
+const bodyErrors = {
+  tooLarge: () => new HttpError(413, 'request body too large'),
+  malformed: () => new HttpError(400, 'request body is not JSON'),
+};
 
 /**
  * A small JSON HTTP server for the Xata stand-ins: checks `Authorization: Bearer <apiKey>` (401 otherwise),
@@ -72,70 +77,40 @@ export async function startJsonServer(options: {
     return fault;
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+  const hasApiKey = bearerTokenCheck(options.apiKey);
+  const answer = async (req: IncomingMessage): Promise<JsonAnswer> => {
     const method = (req.method ?? 'GET').toUpperCase();
     const path = new URL(req.url ?? '/', 'http://stand-in').pathname;
     requests.push({ method, path });
     const fault = takeFault(method, path);
     if (fault) {
-      return send(res, fault.status, fault.body ?? { message: `injected fault ${fault.status}` }, fault.headers);
+      return {
+        status: fault.status,
+        body: fault.body ?? { message: `injected fault ${fault.status}` },
+        headers: fault.headers,
+      };
     }
-    if (req.headers.authorization !== `Bearer ${options.apiKey}`) {
-      return send(res, 401, { message: 'invalid API key' });
-    }
-    try {
-      const body = await readJson(req);
-      const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
-      const answer = await options.route({ method, segments, body });
-      send(res, answer.status, answer.body);
-    } catch (error) {
-      if (error instanceof HttpError) return send(res, error.status, { message: error.message });
-      send(res, 500, { message: 'stand-in error' });
-    }
+    if (!hasApiKey(req.headers.authorization)) return { status: 401, body: { message: 'invalid API key' } };
+    const body = await readJsonBody(req, bodyErrors);
+    const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+    return options.route({ method, segments, body });
   };
+  const failure = (error: unknown): JsonAnswer =>
+    error instanceof HttpError
+      ? { status: error.status, body: { message: error.message } }
+      : { status: 500, body: { message: 'stand-in error' } };
 
-  const server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenJson(jsonRequestListener(answer, failure), { port: options.port });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     setFault: (fault) => faults.push({ ...fault, left: fault.times ?? 1 }),
     clearFaults: () => void faults.splice(0),
     requests,
     async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await close();
       await options.onClose?.();
     },
   };
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'request body is not JSON');
-  }
-}
-
-function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) {
-  if (body === undefined || status === 204) {
-    res.writeHead(status, headers).end();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
 
 /** Runs `task` after every earlier task with the same key: check-then-create stays atomic per name. */
