@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Webhook } from 'svix';
 import { createClerkApi } from '../src/clerk/client.js';
 import { startClerkStandIn } from '../dev/clerk-stand-in/index.js';
@@ -14,9 +13,8 @@ import { loadConfig } from '../src/config/index.js';
 import { startThrowawayPostgres, type EmbeddedPostgresHandle } from '../dev/local/embedded-postgres.js';
 import { freePort } from '../dev/local/free-port.js';
 import { temporalExecutable } from '../dev/local/temporal-binary.js';
-import { startTemporalDevServer } from '../dev/local/temporal-dev-server.js';
+import { startSdkDevServer, startTemporalDevServer } from '../dev/local/temporal-dev-server.js';
 import { loadMigrations } from '../src/migrations/index.js';
-import { SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { createProvider } from '../src/providers/index.js';
 import { startClerkTap } from './clerk-tap.js';
 import { createFloor } from './floor.js';
@@ -39,7 +37,7 @@ export interface StackOptions {
 
 /** The Temporal CLI's dev server (the installed binary), in memory or on a SQLite file. */
 async function startTemporal(options: StackOptions, dir: string): Promise<{ address: string; stop(): Promise<void> }> {
-  const executable = temporalExecutable(process.env);
+  const executable = await temporalExecutable(process.env);
   if (options.temporalDbFile) {
     return startTemporalDevServer({
       executable,
@@ -50,9 +48,7 @@ async function startTemporal(options: StackOptions, dir: string): Promise<{ addr
       logFile: join(options.logDir, 'temporal.log'),
     });
   }
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable, searchAttributes: SEARCH_ATTRIBUTES, extraArgs: ['--log-level', 'error'] },
-  });
+  const env = await startSdkDevServer({ executable });
   return { address: env.address, stop: () => env.teardown() };
 }
 

@@ -260,7 +260,7 @@ export async function startLocalStack(
       starting.push(
         (async () => {
           const temporal = await startTemporalDevServer({
-            executable: temporalExecutable(rawEnv),
+            executable: await temporalExecutable(rawEnv, { print }),
             port: env.TEMPORAL_PORT,
             uiPort: env.TEMPORAL_UI_PORT,
             dbFile: join(env.DATA_DIR, 'temporal.db'),

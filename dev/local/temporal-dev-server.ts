@@ -3,7 +3,8 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
-import { TestWorkflowEnvironment, type EphemeralServerExecutable } from '@temporalio/testing';
+import { TestWorkflowEnvironment, type DevServerConfig, type EphemeralServerExecutable } from '@temporalio/testing';
+import { SETUP_HINT } from '../../scripts/setup-temporal.mjs';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
 import { isListening, waitUntil } from './ports.js';
 
@@ -27,9 +28,18 @@ export interface TemporalDevServer {
   stop(): Promise<void>;
 }
 
-export const SETUP_HINT =
-  'Install the Temporal CLI once with `npm run setup:temporal` (or set TEMPORAL_CLI_PATH to a `temporal` binary), ' +
-  'or point TEMPORAL_ADDRESS at a Temporal server that is already running.';
+export { SETUP_HINT };
+
+/**
+ * One partition per task queue. The server's default of 4 lets a poller on one partition wait while a task sits
+ * on another (a start can take seconds under load); a dev server has no load to spread, so one is enough.
+ */
+export const SINGLE_PARTITION_ARGS = [
+  '--dynamic-config-value',
+  'matching.numTaskqueueReadPartitions=1',
+  '--dynamic-config-value',
+  'matching.numTaskqueueWritePartitions=1',
+];
 
 const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {
   TEXT: 'Text',
@@ -64,6 +74,7 @@ export function devServerArgs(options: Omit<TemporalDevServerOptions, 'executabl
     '--namespace',
     options.namespace,
     ...searchAttributeArgs(),
+    ...SINGLE_PARTITION_ARGS,
     '--ui-disable-news-fetch',
     '--log-level',
     'error',
@@ -126,33 +137,46 @@ async function spawnDevServer(path: string, options: TemporalDevServerOptions): 
   return { address, uiUrl: `http://localhost:${options.uiPort}`, stop };
 }
 
-/** No installed CLI: the SDK downloads one (needs internet) and runs it with the same settings. */
-async function downloadAndRunDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
-  let env: TestWorkflowEnvironment;
+/**
+ * A dev server run by the SDK (`TestWorkflowEnvironment.createLocal`), in memory unless `dbFilename` is given,
+ * with our search attributes and one partition per task queue. When the executable is the SDK's download
+ * and that fails, the error says what to do instead.
+ */
+export async function startSdkDevServer(
+  server: Omit<DevServerConfig, 'type' | 'searchAttributes'> & { executable: EphemeralServerExecutable },
+): Promise<TestWorkflowEnvironment> {
   try {
-    env = await TestWorkflowEnvironment.createLocal({
+    return await TestWorkflowEnvironment.createLocal({
       server: {
-        executable: options.executable,
-        ip: options.ip ?? '127.0.0.1',
-        port: options.port,
-        ui: true,
-        uiPort: options.uiPort,
-        dbFilename: options.dbFile,
-        namespace: options.namespace,
         searchAttributes: SEARCH_ATTRIBUTES,
         log: { format: 'pretty', level: 'error' },
-        extraArgs: ['--ui-disable-news-fetch'],
+        ...server,
+        extraArgs: [...SINGLE_PARTITION_ARGS, ...(server.extraArgs ?? [])],
       },
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(
-      /download/i.test(reason)
-        ? `No Temporal CLI was found and downloading one failed (offline?). ${SETUP_HINT}`
-        : `The Temporal dev server did not start: ${reason}`,
-      { cause: error },
-    );
+    if (server.executable.type === 'cached-download' && /download/i.test(reason)) {
+      throw new Error(`No Temporal CLI was found and downloading one failed (offline?). ${SETUP_HINT}`, {
+        cause: error,
+      });
+    }
+    throw new Error(`The Temporal dev server did not start: ${reason}`, { cause: error });
   }
+}
+
+/** No installed CLI: the SDK downloads one (needs internet) and runs it with the same settings. */
+async function downloadAndRunDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  const env = await startSdkDevServer({
+    executable: options.executable,
+    ip: options.ip ?? '127.0.0.1',
+    port: options.port,
+    ui: true,
+    uiPort: options.uiPort,
+    dbFilename: options.dbFile,
+    namespace: options.namespace,
+    extraArgs: ['--ui-disable-news-fetch'],
+  });
   return { address: env.address, uiUrl: `http://localhost:${options.uiPort}`, stop: () => env.teardown() };
 }
 

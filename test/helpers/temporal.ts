@@ -1,7 +1,7 @@
 import { after } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporalExecutable } from '../../dev/local/temporal-binary.js';
-import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
+import { startSdkDevServer } from '../../dev/local/temporal-dev-server.js';
 
 let shared: Promise<TestWorkflowEnvironment> | undefined;
 // Registered at import, on the root test: an `after` registered inside a suite's hook would run too early.
@@ -9,15 +9,14 @@ after(async () => {
   if (shared) await (await shared).teardown();
 });
 
-/** Starts a real Temporal dev server with our search attributes registered (and its Web UI when given a port). */
-export function startTemporalDevServer(uiPort?: number): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: temporalExecutable(process.env),
-      searchAttributes: SEARCH_ATTRIBUTES,
-      ...(uiPort ? { ui: true, uiPort } : {}),
-      extraArgs: ['--log-level', 'error'],
-    },
+/**
+ * Starts a real Temporal dev server with our search attributes registered (and its Web UI when given a port),
+ * installing the pinned CLI first when there is none.
+ */
+export async function startTemporalDevServer(uiPort?: number): Promise<TestWorkflowEnvironment> {
+  return startSdkDevServer({
+    executable: await temporalExecutable(process.env),
+    ...(uiPort ? { ui: true, uiPort } : {}),
   });
 }
 
