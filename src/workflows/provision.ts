@@ -10,7 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DatabaseActivities, ClerkActivities } from '../activities/index.js';
+import type { ProvisionActivities, ProvisionClerkActivities } from '../activities/provision.js';
 import { PROVIDER, STATUS } from './search-attributes.js';
 import {
   STEP_NAMES,
@@ -34,7 +34,7 @@ export const PERMANENT_ERROR_TYPES = [
 
 // On cancellation (the user was deleted), wait for an in-flight activity to finish rather than abandon it, so the
 // run closes only once nothing can still create the database that deprovisioning is about to drop.
-const db = proxyActivities<DatabaseActivities>({
+const db = proxyActivities<ProvisionActivities>({
   startToCloseTimeout: '2 minutes',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
@@ -47,7 +47,7 @@ const db = proxyActivities<DatabaseActivities>({
 
 /** Clerk calls run on their own task queue, which the worker rate-limits server-side for the whole fleet. */
 export function clerkActivities() {
-  return proxyActivities<ClerkActivities>({
+  return proxyActivities<ProvisionClerkActivities>({
     taskQueue: clerkTaskQueue(workflowInfo().taskQueue),
     startToCloseTimeout: '30s',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
