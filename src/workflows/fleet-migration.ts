@@ -33,8 +33,7 @@ import {
   type TenantMigrationInput,
   type TenantMigrationResult,
 } from './fleet-migration-state.js';
-import { PERMANENT_ERROR_TYPES } from './provision.js';
-import { clerkTaskQueue } from './provision-state.js';
+import { fleetClerkOptions, tenantListingOptions, tenantMigrationOptions } from './activity-options.js';
 import { STATUS } from './search-attributes.js';
 
 /** Clerk writes in flight at once; the Clerk task queue's server-side rate limit paces them. */
@@ -42,37 +41,12 @@ const CLERK_WINDOW = 10;
 /** Migrated tenants waiting for their Clerk write before the rollout stops starting new tenants (backpressure). */
 const CLERK_BACKLOG_MAX = 200;
 
-/** The activities, with retry policies: listing waits out outages; a tenant gets `maxAttempts` tries. */
+/** The activities: listing waits out outages; a tenant gets `maxAttempts` tries. */
 function fleetActivities(maxAttempts: number) {
   return {
-    listing: proxyActivities<FleetActivities>({
-      startToCloseTimeout: '10 minutes',
-      heartbeatTimeout: '30s',
-      retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: PERMANENT_ERROR_TYPES },
-    }),
-    tenant: proxyActivities<FleetActivities>({
-      // A big tenant may take long; a dead worker is noticed by the heartbeat timeout instead.
-      startToCloseTimeout: '30 minutes',
-      heartbeatTimeout: '10s',
-      retry: {
-        initialInterval: '1s',
-        backoffCoefficient: 2,
-        maximumInterval: '30s',
-        maximumAttempts: maxAttempts,
-        nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, 'MigrationFailed', 'MigrationHistory'],
-      },
-    }),
-    clerk: proxyActivities<FleetClerkActivities>({
-      taskQueue: clerkTaskQueue(workflowInfo().taskQueue),
-      startToCloseTimeout: '30s',
-      retry: {
-        initialInterval: '1s',
-        backoffCoefficient: 2,
-        maximumInterval: '1 minute',
-        maximumAttempts: 10,
-        nonRetryableErrorTypes: ['ClerkAuth', 'ClerkUserNotFound'],
-      },
-    }),
+    listing: proxyActivities<FleetActivities>(tenantListingOptions),
+    tenant: proxyActivities<FleetActivities>(tenantMigrationOptions(maxAttempts)),
+    clerk: proxyActivities<FleetClerkActivities>(fleetClerkOptions()),
   };
 }
 
