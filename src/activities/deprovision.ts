@@ -2,7 +2,6 @@ import { heartbeat, sleep } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { DatabaseProvider } from '../providers/types.js';
 import { provisionWorkflowId } from '../workflows/provision-state.js';
-import { withFailureMapping } from './failures.js';
 
 const CLOSE_POLL_MS = 500;
 
@@ -41,18 +40,18 @@ export function createDeprovisionActivities({ provider, temporal }: { provider: 
       return { provisioning: status ?? 'none' };
     },
     /** Shuts the tenant out for the grace period; `kept` is false when there is no database to keep. */
-    lockDatabase: withFailureMapping(async (userId: string): Promise<{ kept: boolean; locked: boolean }> => {
+    lockDatabase: async (userId: string): Promise<{ kept: boolean; locked: boolean }> => {
       if (!provider.lock) return { kept: true, locked: false };
       const { existed } = await provider.lock(userId);
       return { kept: existed, locked: existed };
-    }),
-    unlockDatabase: withFailureMapping(async (userId: string): Promise<void> => {
+    },
+    unlockDatabase: async (userId: string): Promise<void> => {
       await provider.unlock?.(userId);
-    }),
-    dropDatabase: withFailureMapping(async (userId: string): Promise<{ existed: boolean; provider: string }> => ({
+    },
+    dropDatabase: async (userId: string): Promise<{ existed: boolean; provider: string }> => ({
       ...(await provider.drop(userId)),
       provider: provider.name,
-    })),
+    }),
   };
 }
 

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { ClerkAuthError, ClerkRateLimitError, ClerkUserNotFoundError } from '../clerk/client.js';
 import { MigrationChecksumError, MigrationFailedError, MigrationHistoryError } from '../migrations/index.js';
 import { PermanentProviderError, ProviderRateLimitError } from '../providers/types.js';
@@ -47,13 +48,18 @@ export function toActivityFailure(error: unknown): unknown {
   return error;
 }
 
-/** Wraps an activity so every error leaves it through `toActivityFailure`. */
-export function withFailureMapping<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  return async (...args: A) => {
-    try {
-      return await fn(...args);
-    } catch (error) {
-      throw toActivityFailure(error);
-    }
-  };
-}
+/**
+ * Every activity of a worker leaves through `toActivityFailure`: registered once on the worker, so no activity
+ * can forget it.
+ */
+export const mapActivityFailures: ActivityInterceptorsFactory = () => ({
+  inbound: {
+    async execute(input, next) {
+      try {
+        return await next(input);
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
+    },
+  },
+});

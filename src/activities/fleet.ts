@@ -4,7 +4,6 @@ import type { ProviderName } from '../config/index.js';
 import { applyMigrations, latestVersion, type Migration } from '../migrations/index.js';
 import { userIdFromTenantDatabaseName } from '../providers/tenant-names.js';
 import type { DatabaseProvider, TenantDatabase } from '../providers/types.js';
-import { toActivityFailure, withFailureMapping } from './failures.js';
 
 /** One tenant as the fleet migration carries it: names only, never a credential. */
 export interface TenantRef {
@@ -70,7 +69,7 @@ export function createFleetActivities({
      * the provider's list and keeps the smallest names past the cursor: memory stays at two pages, and the
      * scan also counts what is left.
      */
-    listTenantPage: withFailureMapping(async (input: { after: string; limit: number }): Promise<TenantPage> => {
+    listTenantPage: async (input: { after: string; limit: number }): Promise<TenantPage> => {
       return whileHeartbeating(async () => {
         let kept: TenantRef[] = [];
         let remaining = 0;
@@ -82,17 +81,17 @@ export function createFleetActivities({
         }
         return { provider: provider.name, tenants: kept.sort(byName).slice(0, input.limit), remaining };
       });
-    }),
+    },
 
     /** The user's tenant database, or null when the provider holds none for them. */
-    findTenant: withFailureMapping(async (userId: string): Promise<TenantDatabase | null> => {
+    findTenant: async (userId: string): Promise<TenantDatabase | null> => {
       return whileHeartbeating(async () => {
         for await (const tenant of tenants()) {
           if (tenant.userId === userId) return { provider: provider.name, name: tenant.name, region: tenant.region };
         }
         return null;
       });
-    }),
+    },
 
     /**
      * Brings one tenant to (at least) `targetVersion` in one transaction (src/migrations): it ends at its old
@@ -109,18 +108,14 @@ export function createFleetActivities({
             `${input.targetVersion}: deploy the release with the new migration files to every worker`,
         });
       }
-      try {
-        const connection = await provider.adminConnection(input.tenant);
-        const result = await whileHeartbeating(() => applyMigrations(connection, migrations));
-        return {
-          fromVersion: result.fromVersion,
-          toVersion: result.toVersion,
-          applied: result.applied,
-          attempt: activityInfo().attempt,
-        };
-      } catch (error) {
-        throw toActivityFailure(error);
-      }
+      const connection = await provider.adminConnection(input.tenant);
+      const result = await whileHeartbeating(() => applyMigrations(connection, migrations));
+      return {
+        fromVersion: result.fromVersion,
+        toVersion: result.toVersion,
+        applied: result.applied,
+        attempt: activityInfo().attempt,
+      };
     },
   };
 }
@@ -128,9 +123,9 @@ export function createFleetActivities({
 /** The fleet migration's Clerk call; it runs on the rate-limited Clerk task queue. */
 export function createFleetClerkActivities({ clerk }: { clerk: ClerkClient }) {
   return {
-    recordSchemaVersionOnClerk: withFailureMapping(async (userId: string, schemaVersion: number): Promise<void> => {
+    recordSchemaVersionOnClerk: async (userId: string, schemaVersion: number): Promise<void> => {
       await recordSchemaVersion(clerk, userId, schemaVersion);
-    }),
+    },
   };
 }
 

@@ -2,7 +2,6 @@ import { heartbeat } from '@temporalio/activity';
 import { existingUserIds, listUserPage, type ClerkClient, type ClerkUserPage } from '../clerk/client.js';
 import { userIdFromTenantDatabaseName } from '../providers/tenant-names.js';
 import type { DatabaseProvider } from '../providers/types.js';
-import { withFailureMapping } from './failures.js';
 
 /**
  * How reconciliation repairs a user: the same starters the webhook receiver uses (workflow ids keyed by the
@@ -45,7 +44,7 @@ export function createReconcileActivities({
 }) {
   return {
     /** Which of these users have a tenant database (one scan of the provider's list; ids only kept). */
-    usersWithDatabase: withFailureMapping(async (userIds: string[]): Promise<string[]> => {
+    usersWithDatabase: async (userIds: string[]): Promise<string[]> => {
       const wanted = new Set(userIds);
       const found: string[] = [];
       for await (const db of provider.list()) {
@@ -53,7 +52,7 @@ export function createReconcileActivities({
         if (userId !== undefined && wanted.has(userId)) found.push(userId);
       }
       return found;
-    }),
+    },
     startProvisioningFor: (userIds: string[]) => startEach(userIds, (userId) => starters.provision(userId)),
     startDeprovisioningFor: async (userIds: string[]): Promise<RepairResult[]> => {
       const deprovision = starters.deprovision;
@@ -66,10 +65,8 @@ export function createReconcileActivities({
 /** Reconciliation's Clerk reads; they run on the rate-limited Clerk task queue, two Clerk requests each. */
 export function createReconcileClerkActivities({ clerk }: { clerk: ClerkClient }) {
   return {
-    listClerkUsers: withFailureMapping((page: { offset: number; limit: number }): Promise<ClerkUserPage> =>
-      listUserPage(clerk, page),
-    ),
-    liveClerkUsers: withFailureMapping((userIds: string[]): Promise<string[]> => existingUserIds(clerk, userIds)),
+    listClerkUsers: (page: { offset: number; limit: number }): Promise<ClerkUserPage> => listUserPage(clerk, page),
+    liveClerkUsers: (userIds: string[]): Promise<string[]> => existingUserIds(clerk, userIds),
   };
 }
 

@@ -1,9 +1,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createClerkActivities, createDatabaseActivities } from '../activities/index.js';
-import { createDeprovisionActivities } from '../activities/deprovision.js';
-import { createFleetActivities, createFleetClerkActivities } from '../activities/fleet.js';
-import { createReconcileActivities, createReconcileClerkActivities } from '../activities/reconcile.js';
+import { mapActivityFailures } from '../activities/failures.js';
+import { createActivities } from '../activities/index.js';
 import { createClerkApi } from '../clerk/client.js';
 import type { Config } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
@@ -45,29 +43,30 @@ export async function runWorker(config: Config, options: RunWorkerOptions = {}):
     provision: (userId: string) => startProvisioning(client, taskQueue, { userId }),
     deprovision: (userId: string) => startDeprovisioning(client, taskQueue, { userId, reason: 'orphan' }),
   };
+  const activities = createActivities({
+    provider,
+    migrations,
+    clerk,
+    temporal: client,
+    starters,
+    regionByCountry: config.regionByCountry,
+  });
 
   const main = await Worker.create({
     connection,
     namespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: {
-      ...createDatabaseActivities({ provider, migrations, regionByCountry: config.regionByCountry }),
-      ...createFleetActivities({ provider, migrations }),
-      ...createReconcileActivities({ provider, starters }),
-      ...createDeprovisionActivities({ provider, temporal: client }),
-    },
+    activities: activities.main,
+    interceptors: { activity: [mapActivityFailures] },
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
   });
   const clerkWorker = await Worker.create({
     connection,
     namespace,
     taskQueue: clerkTaskQueue,
-    activities: {
-      ...createClerkActivities({ clerk }),
-      ...createFleetClerkActivities({ clerk }),
-      ...createReconcileClerkActivities({ clerk }),
-    },
+    activities: activities.clerk,
+    interceptors: { activity: [mapActivityFailures] },
     maxTaskQueueActivitiesPerSecond: clerkRatePerSecond,
   });
   const reconcileSchedule = await ensureReconcileSchedule(client, config);

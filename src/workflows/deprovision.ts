@@ -9,27 +9,17 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { DeprovisionActivities } from '../activities/deprovision.js';
+import type { ProvisionClerkActivities } from '../activities/provision.js';
+import { deprovisionOptions, stopProvisioningOptions, userClerkOptions } from './activity-options.js';
 import type { DeprovisionInput, DeprovisionState, DeprovisionStatus } from './deprovision-state.js';
-import { clerkActivities, PERMANENT_ERROR_TYPES } from './provision.js';
 import { PROVIDER, STATUS } from './search-attributes.js';
 
 export const deprovisionStatusQuery = defineQuery<DeprovisionState>('status');
 /** Ends a deletion's grace period keeping the database (unlocked); answers once it is unlocked. */
 export const restoreUpdate = defineUpdate<DeprovisionState>('restore');
 
-const retry = {
-  initialInterval: '500ms',
-  backoffCoefficient: 2,
-  maximumInterval: '30s',
-  nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
-};
-const db = proxyActivities<DeprovisionActivities>({ startToCloseTimeout: '2 minutes', retry });
-/** Waiting for the provisioning run to close can take as long as its in-flight activity; it heartbeats. */
-const provisioning = proxyActivities<DeprovisionActivities>({
-  startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '30s',
-  retry,
-});
+const db = proxyActivities<DeprovisionActivities>(deprovisionOptions);
+const provisioning = proxyActivities<DeprovisionActivities>(stopProvisioningOptions);
 
 /**
  * Removes the user's database. Keyed by `deprovision-db-<userId>`. Stops the user's provisioning run first
@@ -57,7 +47,7 @@ export async function deprovisionDatabase(input: DeprovisionInput): Promise<Depr
       },
     },
   );
-  const clerk = clerkActivities();
+  const clerk = proxyActivities<ProvisionClerkActivities>(userClerkOptions());
   const setStatus = (status: DeprovisionStatus) => {
     state.status = status;
     upsertSearchAttributes([{ key: STATUS, value: status }]);

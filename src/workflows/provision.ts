@@ -1,5 +1,4 @@
 import {
-  ActivityCancellationType,
   ApplicationFailure,
   defineQuery,
   isCancellation,
@@ -8,9 +7,9 @@ import {
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
-import type { DatabaseActivities, ClerkActivities } from '../activities/index.js';
+import type { ProvisionActivities, ProvisionClerkActivities } from '../activities/provision.js';
+import { provisionOptions, userClerkOptions } from './activity-options.js';
 import { PROVIDER, STATUS } from './search-attributes.js';
 import {
   STEP_NAMES,
@@ -18,47 +17,11 @@ import {
   type ProvisionState,
   type StepName,
   type ProvisionStatus,
-  clerkTaskQueue,
 } from './provision-state.js';
 
 export const provisionStatusQuery = defineQuery<ProvisionState>('status');
 
-/** Errors no retry can fix; everything else is retried until it works (a database outage is waited out). */
-export const PERMANENT_ERROR_TYPES = [
-  'InvalidName',
-  'BadCredentials',
-  'NotFound',
-  'InvalidRequest',
-  'MigrationChecksum',
-];
-
-// On cancellation (the user was deleted), wait for an in-flight activity to finish rather than abandon it, so the
-// run closes only once nothing can still create the database that deprovisioning is about to drop.
-const db = proxyActivities<DatabaseActivities>({
-  startToCloseTimeout: '2 minutes',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: {
-    initialInterval: '500ms',
-    backoffCoefficient: 2,
-    maximumInterval: '30s',
-    nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
-  },
-});
-
-/** Clerk calls run on their own task queue, which the worker rate-limits server-side for the whole fleet. */
-export function clerkActivities() {
-  return proxyActivities<ClerkActivities>({
-    taskQueue: clerkTaskQueue(workflowInfo().taskQueue),
-    startToCloseTimeout: '30s',
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      initialInterval: '1s',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      nonRetryableErrorTypes: ['ClerkAuth', 'ClerkUserNotFound'],
-    },
-  });
-}
+const db = proxyActivities<ProvisionActivities>(provisionOptions);
 
 /**
  * Creates the user's database, applies the tenant schema and records the result on the Clerk user.
@@ -72,7 +35,7 @@ export async function provisionDatabase(input: ProvisionInput): Promise<Provisio
     database: null,
   };
   setHandler(provisionStatusQuery, () => state);
-  const clerk = clerkActivities();
+  const clerk = proxyActivities<ProvisionClerkActivities>(userClerkOptions());
 
   async function step<T>(name: StepName, run: () => Promise<T>): Promise<T> {
     const s = state.steps.find((x) => x.name === name)!;

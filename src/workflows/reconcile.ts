@@ -10,8 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { FleetActivities } from '../activities/fleet.js';
 import type { ReconcileActivities, ReconcileClerkActivities, RepairResult } from '../activities/reconcile.js';
-import { PERMANENT_ERROR_TYPES } from './provision.js';
-import { clerkTaskQueue } from './provision-state.js';
+import { reconcileClerkOptions, reconcileOptions } from './activity-options.js';
 import {
   describeReconcile,
   MAX_KEPT_IDS,
@@ -28,18 +27,9 @@ import {
 const CLERK_LOOKUP_CHUNK = 100;
 
 function reconcileActivities() {
-  const retry = { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: PERMANENT_ERROR_TYPES };
   return {
-    db: proxyActivities<ReconcileActivities & Pick<FleetActivities, 'listTenantPage'>>({
-      startToCloseTimeout: '10 minutes',
-      heartbeatTimeout: '1 minute',
-      retry,
-    }),
-    clerk: proxyActivities<ReconcileClerkActivities>({
-      taskQueue: clerkTaskQueue(workflowInfo().taskQueue),
-      startToCloseTimeout: '30s',
-      retry: { ...retry, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ClerkAuth'] },
-    }),
+    db: proxyActivities<ReconcileActivities & Pick<FleetActivities, 'listTenantPage'>>(reconcileOptions),
+    clerk: proxyActivities<ReconcileClerkActivities>(reconcileClerkOptions()),
   };
 }
 

@@ -9,14 +9,15 @@ import { historyFromJson } from '../helpers/history-json.js';
 
 /** Recorded from real runs by test/fixtures/histories/record.ts; re-record only for a deliberate change. */
 const HISTORIES = new URL('../fixtures/histories/', import.meta.url);
-const files = (await readdir(HISTORIES)).filter((f) => /^provision-.+\.json$/.test(f)).sort();
+const files = (await readdir(HISTORIES)).filter((f) => /^(provision|fleet-migration)-.+\.json$/.test(f)).sort();
 
 const load = async (file: string) => historyFromJson(await readFile(new URL(file, HISTORIES), 'utf8'));
 
-describe('replay: today’s provisioning workflow reproduces every recorded history', () => {
+describe('replay: today’s provisioning and fleet migration workflows reproduce every recorded history', () => {
   test('the recorded histories are there', () => {
     assert.ok(files.length >= 2, files.join(', '));
     assert.ok(files.includes('provision-success.json'));
+    assert.ok(files.includes('fleet-migration-run-2.json'), 'a fleet migration continued as new');
   });
 
   for (const file of files) {

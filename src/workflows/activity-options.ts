@@ -1,0 +1,110 @@
+/**
+ * Every workflow's activity options in one place: timeouts and retry policies, named for the work they pace.
+ * Workflow code: no Node or SDK imports beyond `@temporalio/workflow`.
+ */
+import { ActivityCancellationType, workflowInfo, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import { clerkTaskQueue } from './provision-state.js';
+
+/** Errors no retry can fix; everything else is retried until it works (a database outage is waited out). */
+export const PERMANENT_ERROR_TYPES = [
+  'InvalidName',
+  'BadCredentials',
+  'NotFound',
+  'InvalidRequest',
+  'MigrationChecksum',
+];
+
+/** Clerk refuses our key, or the user is gone: retrying cannot help. */
+const CLERK_PERMANENT_ERROR_TYPES = ['ClerkAuth', 'ClerkUserNotFound'];
+
+/** One user's database steps: quick first retry, then back off to 30 s, until it works or fails for good. */
+const userDatabaseRetry: RetryPolicy = {
+  initialInterval: '500ms',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
+};
+
+/** Scans of the whole fleet (the provider's list): they wait out outages. */
+const scanRetry: RetryPolicy = {
+  initialInterval: '1s',
+  maximumInterval: '30s',
+  nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
+};
+
+const clerkRetry: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  nonRetryableErrorTypes: CLERK_PERMANENT_ERROR_TYPES,
+};
+
+/** Clerk calls run on their own task queue, which the worker rate-limits server-side for the whole fleet. */
+const onClerkTaskQueue = () => ({ taskQueue: clerkTaskQueue(workflowInfo().taskQueue), startToCloseTimeout: '30s' });
+
+// On cancellation (the user was deleted), provisioning waits for an in-flight activity to finish rather than
+// abandon it, so the run closes only once nothing can still create the database that deprovisioning drops.
+
+/** Provisioning's database steps. */
+export const provisionOptions: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: userDatabaseRetry,
+};
+
+/** Provisioning's and deprovisioning's Clerk calls (call from workflow code: the queue follows the run's). */
+export const userClerkOptions = (): ActivityOptions => ({
+  ...onClerkTaskQueue(),
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: clerkRetry,
+});
+
+/** Deprovisioning's database steps. */
+export const deprovisionOptions: ActivityOptions = { startToCloseTimeout: '2 minutes', retry: userDatabaseRetry };
+
+/** Waiting for the provisioning run to close can take as long as its in-flight activity; it heartbeats. */
+export const stopProvisioningOptions: ActivityOptions = {
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '30s',
+  retry: userDatabaseRetry,
+};
+
+/** Reconciliation's provider scan and repair starts. */
+export const reconcileOptions: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: scanRetry,
+};
+
+/** Reconciliation's Clerk reads: a user missing from Clerk is an answer, not an error. */
+export const reconcileClerkOptions = (): ActivityOptions => ({
+  ...onClerkTaskQueue(),
+  retry: { ...scanRetry, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ClerkAuth'] },
+});
+
+/** The fleet migration's listing of tenants (and finding one). */
+export const tenantListingOptions: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30s',
+  retry: scanRetry,
+};
+
+/** Migrating one tenant: `maxAttempts` tries; a migration that fails on its SQL fails the same way every time. */
+export const tenantMigrationOptions = (maxAttempts: number): ActivityOptions => ({
+  // A big tenant may take long; a dead worker is noticed by the heartbeat timeout instead.
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '10s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: maxAttempts,
+    nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, 'MigrationFailed', 'MigrationHistory'],
+  },
+});
+
+/** The fleet migration's Clerk writes: bounded, so one unwritable user cannot hold the rollout. */
+export const fleetClerkOptions = (): ActivityOptions => ({
+  ...onClerkTaskQueue(),
+  retry: { ...clerkRetry, maximumAttempts: 10 },
+});
