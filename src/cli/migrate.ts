@@ -11,7 +11,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../config/index.js';
 import { latestVersion, loadMigrations, migrationFile } from '../migrations/index.js';
-import { clerkUserIdSchema } from '../providers/tenant-names.js';
+import { clerkUserIdSchema } from '../domain/index.js';
 import { temporalUiUrl } from '../webhook/status.js';
 import { temporalConnectConfig } from '../worker/connection.js';
 import { fleetMigration, migrateTenantDatabase } from '../workflows/fleet-migration.js';

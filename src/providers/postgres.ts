@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { z } from 'zod';
+import { redactSecrets } from '../domain/index.js';
 import { tenantConnectionConfig } from './tenant-connection.js';
 import { tenantPasswordVerifier } from './tenant-credentials.js';
 import { TENANT_NAME_PREFIX, tenantDatabaseName, userIdFromTenantDatabaseName } from './tenant-names.js';
@@ -226,10 +227,8 @@ function codeOf(error: unknown): string {
  */
 function adminError(error: unknown, adminPassword: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  const forms =
-    typeof adminPassword === 'string' && adminPassword !== '' ? [adminPassword, encodeURIComponent(adminPassword)] : [];
-  const clean = (text: string) => forms.reduce((t, secret) => t.replaceAll(secret, '***'), text);
-  const message = clean(error.message);
+  const secrets = typeof adminPassword === 'string' ? [adminPassword] : [];
+  const message = redactSecrets(error.message, secrets);
   switch (codeOf(error)) {
     case '28P01':
     case '28000':
@@ -244,6 +243,6 @@ function adminError(error: unknown, adminPassword: unknown): unknown {
       );
   }
   error.message = message;
-  if (error.stack) error.stack = clean(error.stack);
+  if (error.stack) error.stack = redactSecrets(error.stack, secrets);
   return error;
 }
