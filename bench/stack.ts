@@ -107,7 +107,7 @@ export async function startBenchStack(options: StackOptions) {
       CLERK_RATE_LIMIT_PER_SECOND: String(options.clerkRatePerSecond),
     };
     const config = loadConfig(env, 'worker');
-    const provider = await createProvider(config);
+    const provider = await createProvider(config.provider);
     stops.push(() => provider.close());
     const clerk = createClerkApi({ secretKey: secrets.clerkSecretKey, apiUrl: tap.url });
     const floor = createFloor({ provider, migrations: await loadMigrations(migrationsDir), clerk });

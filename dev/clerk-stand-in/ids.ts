@@ -33,5 +33,3 @@ export function newId(prefix: IdPrefix): string {
 export function newTraceId(): string {
   return randomBytes(16).toString('hex');
 }
-
-export const USER_ID_PATTERN = /^user_[0-9A-Za-z]{27}$/;

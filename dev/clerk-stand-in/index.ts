@@ -24,7 +24,6 @@ export type {
   DeliveryState,
   WebhookEndpoint,
 } from './webhook-delivery.js';
-export { USER_ID_PATTERN } from './ids.js';
 
 export interface ClerkStandIn {
   /** Base URL to give `createClerkClient({ apiUrl })`, e.g. `http://127.0.0.1:3100`. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { USER_ID_PATTERN } from './ids.js';
+import { clerkUserIdSchema } from '../../src/domain/index.js';
 import type { UserRecord } from './user-store.js';
 
 export class ClerkStandInStateFileError extends Error {
@@ -19,7 +19,7 @@ const metadata = z.record(z.string(), z.unknown()).nullable();
 const epochMs = z.number().int().nonnegative();
 
 const userRecordSchema = z.strictObject({
-  id: z.string().regex(USER_ID_PATTERN, { message: 'must be a Clerk user id (user_…)' }),
+  id: clerkUserIdSchema,
   externalId: z.string().nullable(),
   username: z.string().nullable(),
   firstName: z.string().nullable(),

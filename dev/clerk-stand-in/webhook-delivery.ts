@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { Webhook } from 'svix';
 import { z } from 'zod';
+import { maskUrl } from '../../src/domain/index.js';
 import { newId } from './ids.js';
 import type { ClerkWebhookEvent, UserEventType } from './webhook-event.js';
 
@@ -71,11 +72,6 @@ interface Delivery {
   abort?: AbortController;
 }
 
-export function redactUrl(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname}`;
-}
-
 export function matchesDelivery(record: DeliveryRecord, match: DeliveryMatch): boolean {
   return (
     (match.messageId === undefined || record.messageId === match.messageId) &&
@@ -111,7 +107,7 @@ export class WebhookDelivery {
 
   /** Takes an endpoint already validated with `webhookEndpointSchema`. */
   addEndpoint(endpoint: WebhookEndpoint): void {
-    this.targets.push({ endpoint, signer: new Webhook(endpoint.signingSecret), redacted: redactUrl(endpoint.url) });
+    this.targets.push({ endpoint, signer: new Webhook(endpoint.signingSecret), redacted: maskUrl(endpoint.url) });
   }
 
   send(event: ClerkWebhookEvent): void {

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { startClerkStandIn } from '../clerk-stand-in/index.js';
 import { stopOnSignals } from '../../src/cli/process.js';
-import { loadConfig, type Config } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { startWebhookServer } from '../../src/webhook/server.js';
 import { runWorker } from '../../src/worker/run.js';
@@ -212,8 +212,8 @@ export async function startLocalStack(
   const secrets = await loadOrCreateLocalSecrets(secretsFile);
   const serviceEnv = localServiceEnv(rawEnv, plan, secrets);
   // Configuration problems surface before anything starts.
-  const workerConfig: Config = loadConfig(serviceEnv, 'worker');
-  const webhookConfig: Config = loadConfig(serviceEnv, 'webhook');
+  const workerConfig = loadConfig(serviceEnv, 'worker');
+  const webhookConfig = loadConfig(serviceEnv, 'webhook');
   await assertPortsFree(plan.ports);
 
   const logger = options.logger ?? createLogger(workerConfig.logLevel, 'local-stack');
@@ -231,8 +231,8 @@ export async function startLocalStack(
     })());
 
   const urls: LocalStackUrls = {
-    app: workerConfig.publicUrl,
-    webhook: `${workerConfig.publicUrl}/webhooks/clerk`,
+    app: webhookConfig.publicUrl,
+    webhook: `${webhookConfig.publicUrl}/webhooks/clerk`,
     temporalAddress: serviceEnv.TEMPORAL_ADDRESS ?? 'from TEMPORAL_* / TEMPORAL_PROFILE',
     temporalUi: workerConfig.temporal.uiUrl,
   };

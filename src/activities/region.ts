@@ -1,9 +1,10 @@
+import type { RegionSource } from '../domain/index.js';
 /**
  * Where a new user's database goes: the region the user asked for at sign-up when the provider offers it, else
  * the region nearest the country their sign-up IP was in, else the provider's default (its first region).
  */
 
-export type RegionSource = 'sign-up' | 'ip' | 'default';
+export type { RegionSource };
 
 /** What the receiver learned at sign-up. None of it is trusted: each hint is checked against the provider. */
 export interface RegionHints {

@@ -1,25 +1,13 @@
 import { createClerkClient, type ClerkClient } from '@clerk/backend';
 import { isClerkAPIResponseError } from '@clerk/backend/errors';
+import type { DatabaseMetadata } from '../domain/index.js';
 
 export type { ClerkClient };
+export type { DatabaseMetadata };
 
 /** The Clerk Backend API through the official SDK; `apiUrl` points it at the local stand-in. */
 export function createClerkApi(options: { secretKey: string; apiUrl?: string }): ClerkClient {
   return createClerkClient({ secretKey: options.secretKey, apiUrl: options.apiUrl, telemetry: { disabled: true } });
-}
-
-/** What per-user-db writes to `publicMetadata.database`. No secrets, ever. */
-export interface DatabaseMetadata {
-  status: 'ready' | 'deleting' | 'deleted' | 'failed';
-  provider: string;
-  name: string;
-  region: string;
-  /** Why this region: the user's sign-up choice, their sign-up IP's country, or the provider's default. */
-  regionSource?: 'sign-up' | 'ip' | 'default';
-  /** Why the region the user asked for at sign-up was not used. */
-  regionIgnored?: string;
-  schemaVersion: number;
-  provisionedAt: string;
 }
 
 export class ClerkUserNotFoundError extends Error {

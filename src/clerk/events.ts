@@ -1,9 +1,8 @@
 import { z } from 'zod';
+import { clerkUserIdSchema } from '../domain/index.js';
 
-/** Clerk user ids: `user_` followed by base62. Anything else is refused before it reaches a workflow id. */
-export const clerkUserId = z
-  .string()
-  .regex(/^user_[A-Za-z0-9]{1,64}$/, { message: 'must be a Clerk user id (user_ followed by letters and digits)' });
+/** Anything but a Clerk user id is refused before it reaches a workflow id. */
+export const clerkUserId = clerkUserIdSchema;
 
 const httpRequest = z
   .object({ client_ip: z.string().max(64).optional(), user_agent: z.string().max(1024).optional() })

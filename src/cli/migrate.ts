@@ -9,9 +9,9 @@ import {
 } from '@temporalio/client';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import { loadConfig, type Config } from '../config/index.js';
+import { loadConfig, type ClientConfig } from '../config/index.js';
 import { latestVersion, loadMigrations, migrationFile } from '../migrations/index.js';
-import { clerkUserIdSchema } from '../providers/tenant-names.js';
+import { clerkUserIdSchema } from '../domain/index.js';
 import { temporalUiUrl } from '../webhook/status.js';
 import { temporalConnectConfig } from '../worker/connection.js';
 import { fleetMigration, migrateTenantDatabase } from '../workflows/fleet-migration.js';
@@ -75,7 +75,7 @@ export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.ou
 }
 
 export interface Session {
-  config: Config;
+  config: ClientConfig;
   client: Client;
   workflowId: string;
 }
@@ -101,7 +101,7 @@ export async function withTemporal(environment: Environment, work: (session: Ses
 }
 
 /** The newest migration of the release this CLI belongs to: the version the rollout brings every tenant to. */
-async function targetOf(config: Config): Promise<{ version: number; file: string }> {
+async function targetOf(config: ClientConfig): Promise<{ version: number; file: string }> {
   const migrations = await loadMigrations(config.migrationsDir);
   const newest = migrations.at(-1);
   if (!newest) throw new Error(`No migration files in ${config.migrationsDir} (MIGRATIONS_DIR): nothing to roll out`);

@@ -161,12 +161,12 @@ async function reconcile({ config, client }: Session, options: z.output<typeof r
 
 /** The first `limit` Clerk users (oldest first) with their database as Clerk records it and as the provider has it. */
 async function listUsers(environment: Environment, options: z.output<typeof listOptions>): Promise<void> {
-  const config = loadConfig(environment(), 'worker');
-  const clerk = createClerkApi({ secretKey: config.clerk.secretKey!, apiUrl: config.clerk.apiUrl });
+  const config = loadConfig(environment(), 'ops');
+  const clerk = createClerkApi(config.clerk);
   const page = await listUserPage(clerk, { offset: 0, limit: options.limit });
   const wanted = new Set(page.users.map((u) => u.id));
   const databases = new Map<string, string>();
-  const provider = await createProvider(config);
+  const provider = await createProvider(config.provider);
   try {
     for await (const db of provider.list()) {
       const userId = userIdFromTenantDatabaseName(db.name);

@@ -1,4 +1,6 @@
-/** Parsers for the region settings; each problem names the entry, never a URL (it may hold a password). */
+import { REGION_NAME_RULE, isRegionName } from '../domain/index.js';
+
+// Parsers for the region settings; each problem names the entry, never a URL (it may hold a password).
 
 export interface PostgresRegion {
   name: string;
@@ -7,9 +9,6 @@ export interface PostgresRegion {
 }
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
-
-const REGION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
-const REGION_RULE = 'letters, digits, - and _, at most 63';
 
 /**
  * POSTGRES_REGIONS: `eu=postgres://…@eu-host/postgres,us=postgres://…@us-host/postgres`, the first the
@@ -22,9 +21,9 @@ export function parsePostgresRegions(text: string): Parsed<PostgresRegion[]> {
     const at = entry.indexOf('=');
     const name = at < 0 ? '' : entry.slice(0, at).trim();
     const adminUrl = at < 0 ? '' : entry.slice(at + 1).trim();
-    const label = `entry ${index + 1}${REGION_NAME.test(name) ? ` (${name})` : ''}`;
+    const label = `entry ${index + 1}${isRegionName(name) ? ` (${name})` : ''}`;
     if (at < 0) return problems.push(`${label}: must be name=postgres://user:password@host:port/db`);
-    if (!REGION_NAME.test(name)) return problems.push(`${label}: the region name must be ${REGION_RULE}`);
+    if (!isRegionName(name)) return problems.push(`${label}: the region name must be ${REGION_NAME_RULE}`);
     if (regions.some((r) => r.name === name)) return problems.push(`${label}: region "${name}" is listed twice`);
     if (!URL.canParse(adminUrl) || !/^postgres(ql)?:$/.test(new URL(adminUrl).protocol)) {
       return problems.push(`${label}: the admin URL must be a postgres:// URL`);
@@ -46,7 +45,7 @@ export function parseRegionByCountry(text: string): Parsed<Record<string, string
     if (rest.length > 0 || !/^([A-Z]{2}|\*)$/.test(country)) {
       return problems.push(`${label}: must be COUNTRY:region with a two-letter country code or *`);
     }
-    if (!REGION_NAME.test(region)) return problems.push(`${label} (${country}): the region must be ${REGION_RULE}`);
+    if (!isRegionName(region)) return problems.push(`${label} (${country}): the region must be ${REGION_NAME_RULE}`);
     if (country in map) return problems.push(`${label}: ${country} is listed twice`);
     map[country] = region;
   });

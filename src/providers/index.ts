@@ -1,59 +1,36 @@
-import type { Config } from '../config/index.js';
+import type { ProviderSettings } from '../config/index.js';
 import type { DatabaseProvider } from './types.js';
 
 /**
- * The provider DB_PROVIDER names, built from the validated configuration. Each is imported only when chosen,
- * so a PostgreSQL deployment never loads the Xata SDKs.
+ * The provider DB_PROVIDER names, from its validated settings. Each is imported only when chosen, so a
+ * PostgreSQL deployment never loads the Xata SDKs.
  */
-export async function createProvider(config: Config): Promise<DatabaseProvider> {
-  const { xata } = config;
-  switch (config.provider) {
+export async function createProvider(settings: ProviderSettings): Promise<DatabaseProvider> {
+  switch (settings.kind) {
     case 'postgres': {
-      if (config.postgres.regions) {
-        const { createPostgresRegionsProvider } = await import('./postgres-regions.js');
-        return createPostgresRegionsProvider({
-          regions: config.postgres.regions,
-          passwordSecret: config.postgres.passwordSecret!,
-        });
+      const { servers, passwordSecret } = settings;
+      const [only, ...others] = servers;
+      if (only && others.length === 0) {
+        const { createPostgresProvider } = await import('./postgres.js');
+        return createPostgresProvider({ adminUrl: only.adminUrl, region: only.name, passwordSecret });
       }
-      const { createPostgresProvider } = await import('./postgres.js');
-      return createPostgresProvider({
-        adminUrl: config.postgres.adminUrl!,
-        passwordSecret: config.postgres.passwordSecret!,
-        region: config.postgres.region,
-      });
+      const { createPostgresRegionsProvider } = await import('./postgres-regions.js');
+      return createPostgresRegionsProvider({ regions: servers, passwordSecret });
     }
     case 'xata': {
       const { createXataProvider } = await import('./xata.js');
-      return createXataProvider({
-        apiKey: xata.apiKey!,
-        apiUrl: xata.apiUrl,
-        organizationId: xata.organizationId!,
-        projectId: xata.projectId!,
-        parentBranch: xata.parentBranch,
-        region: xata.region,
-        tls: xata.tls,
-        branchConfiguration:
-          xata.instanceType && xata.image ? { instanceType: xata.instanceType, image: xata.image } : undefined,
-      });
+      return createXataProvider(settings);
     }
     case 'xata-lite': {
       const { createXataLiteProvider, XATA_LITE_POSTGRES } = await import('./xata-lite.js');
-      const pg = xata.litePostgres;
+      const { postgres } = settings;
       return createXataLiteProvider({
-        apiKey: xata.apiKey!,
-        workspaceId: xata.workspaceId!,
-        region: xata.region ?? 'us-east-1',
-        host: xata.liteHost,
-        postgres: pg
-          ? {
-              host: pg.host,
-              port: pg.port,
-              user: pg.user ?? XATA_LITE_POSTGRES.user,
-              database: pg.database ?? XATA_LITE_POSTGRES.database,
-              ssl: xata.tls,
-            }
-          : undefined,
+        ...settings,
+        postgres: postgres && {
+          ...postgres,
+          user: postgres.user ?? XATA_LITE_POSTGRES.user,
+          database: postgres.database ?? XATA_LITE_POSTGRES.database,
+        },
       });
     }
   }

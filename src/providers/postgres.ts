@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
-import { z } from 'zod';
+import { redactSecrets } from '../domain/index.js';
 import { tenantConnectionConfig } from './tenant-connection.js';
 import { tenantPasswordVerifier } from './tenant-credentials.js';
 import { TENANT_NAME_PREFIX, tenantDatabaseName, userIdFromTenantDatabaseName } from './tenant-names.js';
@@ -17,15 +17,6 @@ export interface PostgresProviderOptions {
   poolSize?: number;
 }
 
-const optionsSchema = z.object({
-  adminUrl: z.string().refine((v) => URL.canParse(v) && /^postgres(ql)?:$/.test(new URL(v).protocol), {
-    message: 'must be a postgres:// URL',
-  }),
-  passwordSecret: z.string().min(32, { message: 'must be at least 32 characters' }),
-  region: z.string().min(1, { message: 'must not be empty' }),
-  poolSize: z.number().int().min(1).max(100).optional(),
-});
-
 const LIST_PAGE_SIZE = 500;
 
 // "Already there": duplicate_object (role), duplicate_database, and unique_violation, which is what the loser of
@@ -37,12 +28,7 @@ const ROLE_MISSING = '42704';
 
 /** One PostgreSQL server; each user gets a database of their own, owned by a login role of their own. */
 export function createPostgresProvider(options: PostgresProviderOptions): DatabaseProvider {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new PermanentProviderError(`Invalid postgres provider options: ${problems}`, 'InvalidRequest');
-  }
-  const { adminUrl, passwordSecret, region, poolSize } = parsed.data;
+  const { adminUrl, passwordSecret, region, poolSize } = options;
   const { password: adminPassword } = parseIntoClientConfig(adminUrl);
   const pool = new pg.Pool({ connectionString: adminUrl, max: poolSize ?? 4, application_name: 'per-user-db' });
   // An idle admin connection that breaks (server restart) is discarded by the pool; without a listener the
@@ -226,10 +212,8 @@ function codeOf(error: unknown): string {
  */
 function adminError(error: unknown, adminPassword: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  const forms =
-    typeof adminPassword === 'string' && adminPassword !== '' ? [adminPassword, encodeURIComponent(adminPassword)] : [];
-  const clean = (text: string) => forms.reduce((t, secret) => t.replaceAll(secret, '***'), text);
-  const message = clean(error.message);
+  const secrets = typeof adminPassword === 'string' ? [adminPassword] : [];
+  const message = redactSecrets(error.message, secrets);
   switch (codeOf(error)) {
     case '28P01':
     case '28000':
@@ -244,6 +228,6 @@ function adminError(error: unknown, adminPassword: unknown): unknown {
       );
   }
   error.message = message;
-  if (error.stack) error.stack = clean(error.stack);
+  if (error.stack) error.stack = redactSecrets(error.stack, secrets);
   return error;
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { clerkUserIdSchema } from '../domain/index.js';
 import { PermanentProviderError } from './types.js';
 
 /** Every tenant database and role name starts with this, so tenants are told apart from other databases. */
@@ -6,11 +6,6 @@ export const TENANT_NAME_PREFIX = 'tenant_';
 
 /** PostgreSQL's NAMEDATALEN - 1: longer identifiers are silently truncated, which could merge two tenants. */
 export const MAX_IDENTIFIER_BYTES = 63;
-
-/** A Clerk user id: `user_` followed by base62. Case matters (`user_aB` and `user_ab` are different users). */
-export const clerkUserIdSchema = z
-  .string()
-  .regex(/^user_[A-Za-z0-9]+$/, { message: 'must be a Clerk user id: "user_" followed by letters and digits' });
 
 /**
  * The database name (and role name) for a user: the prefix plus the user id, case kept. Refuses, rather than

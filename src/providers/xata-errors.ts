@@ -1,3 +1,4 @@
+import { redactSecrets } from '../domain/index.js';
 import { PermanentProviderError, ProviderRateLimitError } from './types.js';
 
 /** What both Xata SDKs tell us about a failed call, reduced to the parts we act on. */
@@ -13,18 +14,13 @@ export interface XataFailure {
 /** The wait when a 429 names none: long enough not to hammer the API, short enough to make progress. */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 1_000;
 
-/** Replaces every secret in a text; used on anything a server or network layer wrote before we show it. */
-export function redact(text: string, secrets: readonly string[]): string {
-  return secrets.filter((s) => s.length > 0).reduce((out, secret) => out.split(secret).join('[redacted]'), text);
-}
-
 /**
  * Maps a failed Xata call to our error contract: 401/403 BadCredentials, 404 NotFound, 400/409/412/422
  * InvalidRequest (permanent); 429 ProviderRateLimitError; 5xx, timeouts and network errors a plain, retryable
  * Error. Messages name the operation and never hold a secret.
  */
 export function xataError(operation: string, failure: XataFailure, secrets: readonly string[]): Error {
-  const detail = redact(failure.message, secrets).slice(0, 500);
+  const detail = redactSecrets(failure.message, secrets).slice(0, 500);
   const request = failure.requestId ? ` (request id ${failure.requestId})` : '';
   const status = failure.status;
   const message = `Xata ${operation} failed${status === undefined ? '' : ` with HTTP ${status}`}: ${detail}${request}`;

@@ -44,11 +44,6 @@ export interface XataLiteProviderOptions {
   callTimeoutMs?: number;
 }
 
-const optionsSchema = z.object({
-  apiKey: z.string().min(1, 'XATA_API_KEY is required'),
-  workspaceId: z.string().regex(/^[a-zA-Z0-9_~:-]+$/, 'XATA_WORKSPACE_ID must be a Xata workspace id'),
-  region: z.string().min(1, 'XATA_REGION is required'),
-});
 const databaseSchema = z.object({ name: z.string().min(1), region: z.string().min(1) });
 const databaseListSchema = z.object({ databases: z.array(databaseSchema) });
 const regionsSchema = z.object({ regions: z.array(z.object({ id: z.string().min(1) })) });
@@ -66,13 +61,6 @@ export class XataLiteTimeoutError extends Error {
  * PostgreSQL access on; the schema is applied over the PostgreSQL wire.
  */
 export function createXataLiteProvider(options: XataLiteProviderOptions): DatabaseProvider {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    throw new PermanentProviderError(
-      `Invalid Xata Lite settings: ${parsed.error.issues[0]?.message}`,
-      'InvalidRequest',
-    );
-  }
   const { apiKey, workspaceId } = options;
   const timeoutMs = options.callTimeoutMs ?? 30_000;
   const endpoint = options.postgres ?? XATA_LITE_POSTGRES;

@@ -40,25 +40,12 @@ const credentialsSchema = z.object({
   dbname: z.string().min(1),
 });
 
-const optionsSchema = z.object({
-  apiKey: z.string().min(1, 'XATA_API_KEY is required'),
-  apiUrl: z.url({ protocol: /^https?$/, message: 'XATA_API_URL must be an http(s) URL' }).optional(),
-  organizationId: z.string().regex(/^[a-zA-Z0-9_~:-]+$/, 'XATA_ORGANIZATION_ID must be a Xata organization id'),
-  projectId: z.string().regex(/^[a-zA-Z0-9_~:-]+$/, 'XATA_PROJECT_ID must be a Xata project id'),
-  parentBranch: z.string().min(1).optional(),
-  region: z.string().min(1).optional(),
-});
-
 /**
  * DB_PROVIDER=xata: one branch of a Xata platform project per user, named like the PostgreSQL provider's
  * databases (`tenant_<clerk user id>`). Calls go through the official SDK (@xata.io/api, bundled by
  * scripts/bundle-xata.mjs) with its own retries off: Temporal retries activities, with our error mapping.
  */
 export function createXataProvider(options: XataProviderOptions): DatabaseProvider {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    throw new PermanentProviderError(`Invalid Xata settings: ${parsed.error.issues[0]?.message}`, 'InvalidRequest');
-  }
   const { apiKey, organizationId, projectId } = options;
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const xata = new XataApi({

@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Client } from '@temporalio/client';
 import type { ClerkClient } from '../clerk/client.js';
 import { clerkUserId, parseClerkEvent } from '../clerk/events.js';
-import type { Config } from '../config/index.js';
+import type { WebhookConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { demoRouter } from './demo.js';
 import { sendError } from './errors.js';
@@ -16,7 +16,7 @@ import { sharedCountryLookup, type CountryLookup } from './geoip.js';
 import { signUpRegionHints } from './region-hints.js';
 
 export interface AppDeps {
-  config: Config;
+  config: WebhookConfig;
   temporal: Client;
   logger: Logger;
   /** Used by the demo page's routes; absent when the receiver runs without a Clerk secret key. */
@@ -33,7 +33,7 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
   app.disable('x-powered-by');
   // Plain Svix, or Hookdeck's signature plus Clerk's when HOOKDECK_WEBHOOK_SECRET is set.
   const verify = createWebhookVerifier({
-    svixSecret: config.clerk.webhookSigningSecret!,
+    svixSecret: config.clerk.webhookSigningSecret,
     hookdeckSecret: config.hookdeck.webhookSecret,
     requireHookdeck: config.hookdeck.required,
     acceptHookdeckWithoutSvix: config.hookdeck.acceptWithoutSvix,

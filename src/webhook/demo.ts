@@ -3,10 +3,13 @@ import { isClerkAPIResponseError } from '@clerk/backend/errors';
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { clerkUserId } from '../clerk/events.js';
-import type { Config } from '../config/index.js';
+import type { WebhookConfig } from '../config/index.js';
+
+/** The settings the demo page reads. */
+export type DemoConfig = Pick<WebhookConfig, 'clerk' | 'demo' | 'temporal'>;
 
 export interface DemoDeps {
-  config: Config;
+  config: DemoConfig;
   clerk: ClerkClient;
 }
 
@@ -20,7 +23,7 @@ export interface DemoDeps {
  */
 export type DemoMode = 'stand-in' | 'clerk' | 'unavailable';
 
-export function demoMode(config: Config): DemoMode {
+export function demoMode(config: Pick<WebhookConfig, 'clerk'>): DemoMode {
   if (config.clerk.publishableKey) return 'clerk';
   const apiUrl = config.clerk.apiUrl;
   if (apiUrl && new URL(apiUrl).hostname !== 'api.clerk.com') return 'stand-in';
@@ -79,11 +82,6 @@ function userSummary(user: User) {
   };
 }
 
-function regionsFor(config: Config): string[] {
-  if (config.provider === 'postgres') return config.postgres.regions?.map((r) => r.name) ?? [config.postgres.region];
-  return config.xata.region ? [config.xata.region] : [];
-}
-
 /** The demo page's API: `/api/demo/*`. */
 export function demoRouter({ config, clerk }: DemoDeps): express.Router {
   const router = express.Router();
@@ -94,8 +92,8 @@ export function demoRouter({ config, clerk }: DemoDeps): express.Router {
     const publishableKey = mode === 'clerk' ? config.clerk.publishableKey : undefined;
     res.json({
       mode,
-      provider: config.provider,
-      regions: regionsFor(config),
+      provider: config.demo.provider,
+      regions: config.demo.regions,
       temporalUiUrl: config.temporal.uiUrl,
       clerk: publishableKey ? { publishableKey, frontendApi: frontendApiHost(publishableKey) ?? null } : null,
     });

@@ -1,8 +1,6 @@
+import { REGION_NAME_MAX_LENGTH, isRegionName } from '../domain/index.js';
 import type { UserCreatedEvent } from '../clerk/events.js';
 import type { CountryLookup } from './geoip.js';
-
-/** A region name as providers spell them (`eu-central-1`, `eu`); anything else cannot be one. */
-const REGION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
 export interface SignUpRegionHints {
   /** `unsafe_metadata.region` when it looks like a region name; the worker checks it against the provider. */
@@ -20,7 +18,7 @@ export interface SignUpRegionHints {
 export function signUpRegionHints(event: UserCreatedEvent, geo: CountryLookup | undefined): SignUpRegionHints {
   const hints: SignUpRegionHints = {};
   const requested = event.data.unsafe_metadata?.region;
-  if (typeof requested === 'string' && REGION_NAME.test(requested)) hints.region = requested;
+  if (typeof requested === 'string' && isRegionName(requested)) hints.region = requested;
   else if (requested !== undefined && requested !== null) hints.regionIgnored = malformedReason(requested);
   const ip = event.event_attributes?.http_request?.client_ip;
   const country = ip && geo ? geo.country(ip) : undefined;
@@ -30,6 +28,8 @@ export function signUpRegionHints(event: UserCreatedEvent, geo: CountryLookup | 
 
 function malformedReason(value: unknown): string {
   if (typeof value !== 'string') return `unsafe_metadata.region is a ${Array.isArray(value) ? 'array' : typeof value}`;
-  if (value.length > 63) return `unsafe_metadata.region is ${value.length} characters long (at most 63)`;
+  if (value.length > REGION_NAME_MAX_LENGTH) {
+    return `unsafe_metadata.region is ${value.length} characters long (at most ${REGION_NAME_MAX_LENGTH})`;
+  }
   return 'unsafe_metadata.region is not a region name (letters, digits, - and _)';
 }

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { createClerkApi } from '../clerk/client.js';
-import type { Config } from '../config/index.js';
+import type { WebhookConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { createApp } from './app.js';
 import { createTemporalClient } from './temporal.js';
@@ -14,7 +14,7 @@ export interface WebhookServer {
 
 /** Starts the receiver on config.port (0 = any free port). */
 export async function startWebhookServer(
-  config: Config,
+  config: WebhookConfig,
   options: { logger?: Logger; temporal?: Client; host?: string } = {},
 ): Promise<WebhookServer> {
   const logger = options.logger ?? createLogger(config.logLevel, 'webhook');

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { Config } from '../config/index.js';
+import type { CommonConfig } from '../config/index.js';
 import { deprovisionStatusQuery } from '../workflows/deprovision.js';
 import { deprovisionWorkflowId, type DeprovisionState } from '../workflows/deprovision-state.js';
 import { provisionStatusQuery } from '../workflows/provision.js';
@@ -17,7 +17,7 @@ export interface DatabaseStatus {
   temporalUiUrl: string;
 }
 
-export function temporalUiUrl(config: Config, workflowId: string): string {
+export function temporalUiUrl(config: CommonConfig, workflowId: string): string {
   const ns = encodeURIComponent(config.temporal.namespace);
   return `${config.temporal.uiUrl}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}`;
 }
@@ -51,7 +51,11 @@ async function workflowState<T>(
  * A user's database state, from Temporal: the provisioning run's, unless a deprovisioning run exists (and was
  * not restored), which turns it into `deleting` / `deleted`. `null` when neither workflow exists for the user.
  */
-export async function databaseStatus(client: Client, config: Config, userId: string): Promise<DatabaseStatus | null> {
+export async function databaseStatus(
+  client: Client,
+  config: CommonConfig,
+  userId: string,
+): Promise<DatabaseStatus | null> {
   const [provisioning, deletion] = await withTemporalDeadline(client, () =>
     Promise.all([
       workflowState<ProvisionState>(

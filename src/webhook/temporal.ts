@@ -1,13 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { ServiceError } from '@temporalio/client';
-import type { Config } from '../config/index.js';
+import type { CommonConfig } from '../config/index.js';
 import { temporalConnectConfig } from '../worker/connection.js';
 
 /**
  * A client whose connection is opened on first use and re-established after outages, so the receiver
  * starts, and answers 503, while Temporal is down.
  */
-export function createTemporalClient(config: Config): Client {
+export function createTemporalClient(config: CommonConfig): Client {
   const { connectionOptions, namespace } = temporalConnectConfig(config);
   return new Client({ connection: Connection.lazy(connectionOptions), namespace });
 }

@@ -5,14 +5,14 @@ import {
   type ScheduleOptions,
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
-import type { Config } from '../config/index.js';
+import type { WorkerConfig } from '../config/index.js';
 import { reconcileDatabases } from '../workflows/reconcile.js';
 import { RECONCILE_DEFAULTS, reconcileScheduleId, reconcileWorkflowId } from '../workflows/reconcile-state.js';
 
 export type ReconcileScheduleState = { state: 'created' | 'updated'; intervalMs: number } | { state: 'off' };
 
 function scheduleOptions(
-  config: Config,
+  config: Pick<WorkerConfig, 'temporal' | 'reconcile'>,
   intervalMs: number,
 ): ScheduleOptions<ScheduleOptionsStartWorkflowAction<typeof reconcileDatabases>> {
   const { taskQueue } = config.temporal;
@@ -40,7 +40,10 @@ function scheduleOptions(
  * creates it, or updates the one a previous worker created; `off` deletes it. Idempotent, so every worker
  * runs it at start, and the last configuration deployed wins.
  */
-export async function ensureReconcileSchedule(client: Client, config: Config): Promise<ReconcileScheduleState> {
+export async function ensureReconcileSchedule(
+  client: Client,
+  config: Pick<WorkerConfig, 'temporal' | 'reconcile'>,
+): Promise<ReconcileScheduleState> {
   const scheduleId = reconcileScheduleId(config.temporal.taskQueue);
   const intervalMs = config.reconcile.intervalMs;
   if (intervalMs === undefined) {

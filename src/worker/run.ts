@@ -3,7 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { mapActivityFailures } from '../activities/failures.js';
 import { createActivities } from '../activities/index.js';
 import { createClerkApi } from '../clerk/client.js';
-import type { Config } from '../config/index.js';
+import type { WorkerConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { loadMigrations } from '../migrations/index.js';
 import { createProvider } from '../providers/index.js';
@@ -30,13 +30,13 @@ export interface RunWorkerOptions {
  * Runs two workers on one connection: the main task queue (workflows and database activities) and the Clerk
  * task queue, whose activity rate is limited server-side across every worker (Clerk's limits are global).
  */
-export async function runWorker(config: Config, options: RunWorkerOptions = {}): Promise<RunningWorker> {
+export async function runWorker(config: WorkerConfig, options: RunWorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger(config.logLevel, 'worker');
   const { connectionOptions, namespace } = temporalConnectConfig(config);
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions));
-  const provider = await createProvider(config);
+  const provider = await createProvider(config.provider);
   const migrations = await loadMigrations(config.migrationsDir);
-  const clerk = createClerkApi({ secretKey: config.clerk.secretKey!, apiUrl: config.clerk.apiUrl });
+  const clerk = createClerkApi(config.clerk);
   const { taskQueue, clerkTaskQueue, maxConcurrentActivities, clerkRatePerSecond } = config.temporal;
   const client = new Client({ connection, namespace });
   const starters = {

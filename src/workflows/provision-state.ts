@@ -1,4 +1,4 @@
-import type { DatabaseMetadata } from '../clerk/client.js';
+import type { DatabaseMetadata } from '../domain/index.js';
 
 /** The provisioning workflow's visible state: answered by its status query and returned as its result. */
 

@@ -16,7 +16,7 @@ const closers: Array<() => Promise<void>> = [];
 
 /** The demo router on a real HTTP server, talking to a real Clerk stand-in through @clerk/backend. */
 async function serve(env: Record<string, string>): Promise<string> {
-  const config = loadConfig(env, 'client');
+  const config = loadConfig({ CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_demo', ...env }, 'webhook');
   const app = express().use(demoRouter({ config, clerk: createClerkApi({ secretKey, apiUrl: standIn.url }) }));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolveListen) => server.once('listening', resolveListen));
@@ -155,5 +155,10 @@ test('with a real Clerk publishable key the page mounts hosted sign-up and the a
     const response = await fetch(`${clerkBase}${path}`, { method });
     assert.equal(response.status, 403, `${method} ${path}`);
   }
-  assert.equal(demoMode(loadConfig({ CLERK_API_URL: 'https://api.clerk.com' }, 'client')), 'unavailable');
+  assert.equal(
+    demoMode(
+      loadConfig({ CLERK_API_URL: 'https://api.clerk.com', CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_demo' }, 'webhook'),
+    ),
+    'unavailable',
+  );
 });

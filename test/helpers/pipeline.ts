@@ -72,6 +72,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     ...options.env,
   };
   const config = loadConfig(rawEnv, 'worker');
+  const webhookConfig = loadConfig(rawEnv, 'webhook');
   const logger = pino({ level: 'debug' }, logSink);
   const workers: RunningWorker[] = [];
   /** An in-process worker on the pipeline's configuration and shared connection, stopped with the pipeline. */
@@ -81,7 +82,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     return started;
   };
   const worker = options.withoutWorker ? undefined : await startWorker();
-  const receiver = await startWebhookServer(config, {
+  const receiver = await startWebhookServer(webhookConfig, {
     temporal: options.receiverOwnsTemporalClient ? undefined : temporal.client,
     logger,
     host: '127.0.0.1',

@@ -94,7 +94,7 @@ for (const providerName of PROVIDERS) {
       assert.equal(metadata.provider, providerName);
       assert.equal(metadata.name, tenantDatabaseName(user.id));
 
-      const adapter = await createProvider(p.config);
+      const adapter = await createProvider(p.config.provider);
       try {
         const connection = await adapter.adminConnection({ ...metadata, provider: providerName });
         assert.equal(await schemaVersion(connection), 1);

@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 
 const gracePeriodMs = (value?: string) =>
-  loadConfig(value === undefined ? {} : { DELETE_GRACE_PERIOD: value }, 'client').deletion.gracePeriodMs;
+  loadConfig(
+    { CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_x', ...(value === undefined ? {} : { DELETE_GRACE_PERIOD: value }) },
+    'webhook',
+  ).deletion.gracePeriodMs;
 
 test('DELETE_GRACE_PERIOD: 0 by default (drop at once), else a duration in s, m, h or d', () => {
   assert.equal(gracePeriodMs(), 0);

@@ -143,7 +143,8 @@ describe('region configuration', () => {
       },
       'worker',
     );
-    assert.deepEqual(config.postgres.regions, [
+    assert.equal(config.provider.kind, 'postgres');
+    assert.deepEqual(config.provider.kind === 'postgres' && config.provider.servers, [
       { name: 'eu', adminUrl: 'postgres://a:p,w@eu-host:5432/postgres' },
       { name: 'us', adminUrl: 'postgresql://a:b@us-host/postgres' },
     ]);

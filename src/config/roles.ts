@@ -1,0 +1,169 @@
+import { fileURLToPath } from 'node:url';
+import { configuredRegions, providerSettings, type ProviderSettings } from './provider.js';
+import type { Requirements } from './requirements.js';
+import type { Env, ProviderName } from './schema.js';
+
+/** The package's own tenant schema (from src/config or dist/config, two levels below the package root). */
+const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+export interface TemporalSettings {
+  /** The raw TEMPORAL_* variables, handed to @temporalio/envconfig as they are. */
+  env: Record<string, string>;
+  uiUrl: string;
+  namespace: string;
+  taskQueue: string;
+  clerkTaskQueue: string;
+  maxConcurrentActivities: number;
+  clerkRatePerSecond: number;
+}
+
+/** What every role has: logging and where Temporal is. */
+export interface CommonConfig {
+  logLevel: Env['LOG_LEVEL'];
+  temporal: TemporalSettings;
+}
+
+/** The Clerk Backend API, for roles that call it. */
+export interface ClerkApiSettings {
+  secretKey: string;
+  apiUrl?: string;
+}
+
+/** `per-user-db worker`: runs the workflows and activities. */
+export interface WorkerConfig extends CommonConfig {
+  /** The tenant schema: a folder of NNNN_name.sql files. */
+  migrationsDir: string;
+  clerk: ClerkApiSettings;
+  provider: ProviderSettings;
+  /** REGION_BY_COUNTRY: country → region for sign-ups by IP, before the built-in table (any provider). */
+  regionByCountry?: Record<string, string>;
+  reconcile: {
+    /** How often the worker's Temporal Schedule runs reconciliation; undefined (`off`) removes the schedule. */
+    intervalMs?: number;
+    /** Scheduled runs deprovision databases whose Clerk user no longer exists (otherwise they only report them). */
+    removeOrphans: boolean;
+  };
+}
+
+/** `per-user-db webhook`: the receiver, the status API and the demo page. */
+export interface WebhookConfig extends CommonConfig {
+  port: number;
+  publicUrl: string;
+  webhookMaxBodyBytes: number;
+  clerk: {
+    /** Verifies Clerk's Svix signatures (CLERK_WEBHOOK_SIGNING_SECRET, alias CLERK_WEBHOOK_SECRET). */
+    webhookSigningSecret: string;
+    /** Without it the status API and the demo's account routes are off. */
+    secretKey?: string;
+    apiUrl?: string;
+    publishableKey?: string;
+  };
+  /** What the demo page shows: the provider and the regions it is configured for (never its secrets). */
+  demo: { provider: ProviderName; regions: string[] };
+  hookdeck: {
+    webhookSecret?: string;
+    /** Refuse deliveries that did not come through Hookdeck. */
+    required: boolean;
+    /** Accept Hookdeck-signed deliveries that lack Clerk's Svix headers (when Hookdeck says it verified them). */
+    acceptWithoutSvix: boolean;
+    /** How old Clerk's Svix timestamp may be on a delivery Hookdeck retried or replayed. */
+    svixMaxAgeSeconds: number;
+  };
+  deletion: {
+    /**
+     * How long a deleted user's database is kept, locked, before it is dropped (a `restore` within it keeps
+     * it); 0 drops at once. Applies to `user.deleted`; operator and orphan removals drop at once.
+     */
+    gracePeriodMs: number;
+  };
+}
+
+/** CLI commands that only start and query workflows (`migrate`, `ops status|provision|deprovision|reconcile`). */
+export interface ClientConfig extends CommonConfig {
+  migrationsDir: string;
+}
+
+/** CLI commands that read Clerk and the provider directly (`ops users`). */
+export interface OpsConfig extends CommonConfig {
+  clerk: ClerkApiSettings;
+  provider: ProviderSettings;
+}
+
+export interface RoleConfigs {
+  worker: WorkerConfig;
+  webhook: WebhookConfig;
+  client: ClientConfig;
+  ops: OpsConfig;
+}
+
+/** Which process is asking: each gets the settings it needs, those it cannot work without required. */
+export type ProcessRole = keyof RoleConfigs;
+
+function common(env: Env, rawEnv: Record<string, string | undefined>): CommonConfig {
+  const temporalEnv = Object.fromEntries(
+    Object.entries(rawEnv).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[1] !== undefined),
+  );
+  return {
+    logLevel: env.LOG_LEVEL,
+    temporal: {
+      env: temporalEnv,
+      uiUrl: (env.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, ''),
+      namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+      taskQueue: env.TASK_QUEUE,
+      clerkTaskQueue: `${env.TASK_QUEUE}-clerk`,
+      maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      clerkRatePerSecond: env.CLERK_RATE_LIMIT_PER_SECOND,
+    },
+  };
+}
+
+const clerkApi = (env: Env, required: Requirements, why: string): ClerkApiSettings => ({
+  secretKey: required.need(env.CLERK_SECRET_KEY, 'CLERK_SECRET_KEY', why),
+  apiUrl: env.CLERK_API_URL,
+});
+
+type Build<C> = (env: Env, rawEnv: Record<string, string | undefined>, required: Requirements) => C;
+
+export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
+  worker: (env, rawEnv, required) => ({
+    ...common(env, rawEnv),
+    migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
+    clerk: clerkApi(env, required, 'the worker records each database on the Clerk user'),
+    provider: providerSettings(env, required),
+    regionByCountry: env.REGION_BY_COUNTRY,
+    reconcile: { intervalMs: env.RECONCILE_INTERVAL, removeOrphans: env.RECONCILE_REMOVE_ORPHANS },
+  }),
+  webhook: (env, rawEnv, required) => ({
+    ...common(env, rawEnv),
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+    webhookMaxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+    clerk: {
+      webhookSigningSecret: required.need(
+        env.CLERK_WEBHOOK_SIGNING_SECRET ?? env.CLERK_WEBHOOK_SECRET,
+        'CLERK_WEBHOOK_SIGNING_SECRET',
+        'the webhook receiver verifies Clerk signatures with it',
+      ),
+      secretKey: env.CLERK_SECRET_KEY,
+      apiUrl: env.CLERK_API_URL,
+      publishableKey: env.CLERK_PUBLISHABLE_KEY,
+    },
+    demo: { provider: env.DB_PROVIDER, regions: configuredRegions(env) },
+    hookdeck: {
+      webhookSecret: env.HOOKDECK_WEBHOOK_SECRET,
+      required: env.HOOKDECK_REQUIRED,
+      acceptWithoutSvix: env.HOOKDECK_ACCEPT_WITHOUT_SVIX,
+      svixMaxAgeSeconds: env.HOOKDECK_SVIX_MAX_AGE_SECONDS,
+    },
+    deletion: { gracePeriodMs: env.DELETE_GRACE_PERIOD },
+  }),
+  client: (env, rawEnv) => ({
+    ...common(env, rawEnv),
+    migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
+  }),
+  ops: (env, rawEnv, required) => ({
+    ...common(env, rawEnv),
+    clerk: clerkApi(env, required, 'ops users lists the Clerk users'),
+    provider: providerSettings(env, required),
+  }),
+};
