@@ -1,7 +1,10 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { deprovisionDatabase, restoreUpdate } from '../workflows/deprovision.js';
+import type { deprovisionDatabase } from '../workflows/deprovision.js';
 import { deprovisionWorkflowId, type DeprovisionInput, type DeprovisionState } from '../workflows/deprovision-state.js';
 import { STATUS, USER_ID } from '../workflows/search-attributes.js';
+
+/** The deprovisioning workflow's update (`restoreUpdate` in src/workflows/deprovision.ts) that ends a grace period. */
+const RESTORE_UPDATE = 'restore';
 
 /**
  * Starts deprovisioning keyed by the Clerk user id. Duplicate deletes while a run is open attach to it
@@ -15,7 +18,7 @@ export async function startDeprovisioning(
 ): Promise<{ workflowId: string; outcome: 'started' }> {
   const workflowId = deprovisionWorkflowId(input.userId);
   const grace = input.gracePeriodMs ? `, kept locked for ${input.gracePeriodMs} ms first` : '';
-  await client.workflow.start(deprovisionDatabase, {
+  await client.workflow.start<typeof deprovisionDatabase>('deprovisionDatabase', {
     workflowId,
     taskQueue,
     args: [input],
@@ -36,9 +39,9 @@ export async function startDeprovisioning(
  * why when there is no such deletion or its grace period is over.
  */
 export async function restoreDatabase(client: Client, userId: string): Promise<DeprovisionState> {
-  const handle = client.workflow.getHandle(deprovisionWorkflowId(userId));
+  const handle = client.workflow.getHandle<typeof deprovisionDatabase>(deprovisionWorkflowId(userId));
   try {
-    return await handle.executeUpdate(restoreUpdate);
+    return await handle.executeUpdate<DeprovisionState, []>(RESTORE_UPDATE);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError)
       throw new Error(`${userId} has no deletion to restore`, { cause: error });

@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { provisionDatabase } from '../workflows/provision.js';
+import type { provisionDatabase } from '../workflows/provision.js';
 import { provisionWorkflowId, type ProvisionInput } from '../workflows/provision-state.js';
 import { STATUS, USER_ID } from '../workflows/search-attributes.js';
 
@@ -21,7 +21,7 @@ export async function startProvisioning(
 ): Promise<StartResult> {
   const workflowId = provisionWorkflowId(input.userId);
   try {
-    await client.workflow.start(provisionDatabase, {
+    await client.workflow.start<typeof provisionDatabase>('provisionDatabase', {
       workflowId,
       taskQueue,
       args: [input],

@@ -6,7 +6,7 @@ import {
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import type { Config } from '../config/index.js';
-import { reconcileDatabases } from '../workflows/reconcile.js';
+import type { reconcileDatabases } from '../workflows/reconcile.js';
 import { RECONCILE_DEFAULTS, reconcileScheduleId, reconcileWorkflowId } from '../workflows/reconcile-state.js';
 
 export type ReconcileScheduleState = { state: 'created' | 'updated'; intervalMs: number } | { state: 'off' };
@@ -22,7 +22,7 @@ function scheduleOptions(
     spec: { intervals: [{ every: intervalMs }] },
     action: {
       type: 'startWorkflow',
-      workflowType: reconcileDatabases,
+      workflowType: 'reconcileDatabases',
       // Temporal appends the scheduled time, so scheduled runs never collide with one started on demand.
       workflowId: `${reconcileWorkflowId(taskQueue)}-scheduled`,
       taskQueue,
