@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { deprovisionDatabase } from '../workflows/deprovision.js';
 import { deprovisionWorkflowId, type DeprovisionInput, type DeprovisionState } from '../workflows/deprovision-state.js';
 import { STATUS, USER_ID } from '../workflows/search-attributes.js';
@@ -34,6 +34,18 @@ export async function startDeprovisioning(
   return { workflowId, outcome: 'started' };
 }
 
+/** Why there is nothing to restore: no deletion ever, or one that has already ended (and how). */
+async function noOpenDeletion(handle: WorkflowHandle<typeof deprovisionDatabase>, userId: string): Promise<string> {
+  try {
+    const { status } = await handle.describe();
+    const ended = status.name === 'COMPLETED' ? (await handle.result()).status : status.name.toLowerCase();
+    return `${userId} cannot be restored: its deletion has already ended (${ended})`;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return `${userId} has no deletion to restore`;
+    throw error;
+  }
+}
+
 /**
  * Restores a deletion still in its grace period: the database is kept and unlocked. Fails with a message saying
  * why when there is no such deletion or its grace period is over.
@@ -43,8 +55,7 @@ export async function restoreDatabase(client: Client, userId: string): Promise<D
   try {
     return await handle.executeUpdate<DeprovisionState, []>(RESTORE_UPDATE);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError)
-      throw new Error(`${userId} has no deletion to restore`, { cause: error });
+    if (error instanceof WorkflowNotFoundError) throw new Error(await noOpenDeletion(handle, userId), { cause: error });
     if (error instanceof WorkflowUpdateFailedError) {
       throw new Error(`${userId} cannot be restored: ${error.cause?.message ?? error.message}`, { cause: error });
     }

@@ -182,7 +182,10 @@ describe('operator CLI', () => {
       cli(['restore', 'user_NeverDeleted1']),
     ]);
     assert.equal(again.code, 1);
-    assert.match(again.stderr, new RegExp(`${userId} cannot be restored`));
+    assert.match(
+      again.stderr,
+      new RegExp(`${userId} cannot be restored: its deletion has already ended \\(restored\\)`),
+    );
     assert.equal(never.code, 1);
     assert.match(never.stderr, /user_NeverDeleted1 has no deletion to restore/);
   });
