@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type Wor
 import type { deprovisionDatabase } from '../workflows/deprovision.js';
 import { deprovisionWorkflowId, type DeprovisionInput, type DeprovisionState } from '../workflows/deprovision-state.js';
 import { STATUS, USER_ID } from '../workflows/search-attributes.js';
+import type { WorkflowName } from './workflow-name.js';
 
 /** The deprovisioning workflow's update (`restoreUpdate` in src/workflows/deprovision.ts) that ends a grace period. */
 const RESTORE_UPDATE = 'restore';
@@ -18,7 +19,7 @@ export async function startDeprovisioning(
 ): Promise<{ workflowId: string; outcome: 'started' }> {
   const workflowId = deprovisionWorkflowId(input.userId);
   const grace = input.gracePeriodMs ? `, kept locked for ${input.gracePeriodMs} ms first` : '';
-  await client.workflow.start<typeof deprovisionDatabase>('deprovisionDatabase', {
+  await client.workflow.start<typeof deprovisionDatabase>('deprovisionDatabase' satisfies WorkflowName, {
     workflowId,
     taskQueue,
     args: [input],

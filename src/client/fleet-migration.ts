@@ -19,6 +19,7 @@ import {
 } from '../workflows/fleet-migration-state.js';
 import { STATUS } from '../workflows/search-attributes.js';
 import { queryIfAnswered } from './connection.js';
+import type { WorkflowName } from './workflow-name.js';
 
 export type FleetMigrationHandle = WorkflowHandle<typeof fleetMigration>;
 
@@ -37,7 +38,7 @@ export async function startFleetMigration(
 ): Promise<FleetMigrationHandle> {
   const workflowId = fleetMigrationWorkflowId(taskQueue);
   try {
-    return await client.workflow.start<typeof fleetMigration>('fleetMigration', {
+    return await client.workflow.start<typeof fleetMigration>('fleetMigration' satisfies WorkflowName, {
       workflowId,
       taskQueue,
       args: [{ targetVersion: target.version, ...options }],
@@ -68,7 +69,7 @@ export function startTenantMigration(
   taskQueue: string,
   input: TenantMigrationInput,
 ): Promise<WorkflowHandle<typeof migrateTenantDatabase>> {
-  return client.workflow.start<typeof migrateTenantDatabase>('migrateTenantDatabase', {
+  return client.workflow.start<typeof migrateTenantDatabase>('migrateTenantDatabase' satisfies WorkflowName, {
     workflowId: tenantMigrationWorkflowId(input.userId),
     taskQueue,
     args: [input],

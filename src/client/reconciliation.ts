@@ -7,6 +7,7 @@ import {
   type ReconcileProgress,
 } from '../workflows/reconcile-state.js';
 import { queryIfAnswered } from './connection.js';
+import type { WorkflowName } from './workflow-name.js';
 
 export type ReconciliationHandle = WorkflowHandle<typeof reconcileDatabases>;
 
@@ -18,7 +19,7 @@ export async function startReconciliation(
 ): Promise<ReconciliationHandle> {
   const workflowId = reconcileWorkflowId(taskQueue);
   try {
-    return await client.workflow.start<typeof reconcileDatabases>('reconcileDatabases', {
+    return await client.workflow.start<typeof reconcileDatabases>('reconcileDatabases' satisfies WorkflowName, {
       workflowId,
       taskQueue,
       args: [{ ...RECONCILE_DEFAULTS, dryRun, removeOrphans }],
