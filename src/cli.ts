@@ -1,16 +1,13 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { config as loadDotenv } from 'dotenv';
+import { loadCliEnvironment } from './cli/environment.js';
+import { registerHookdeckCommand } from './cli/hookdeck.js';
 import { registerMigrateCommand } from './cli/migrate.js';
 import { registerOpsCommands } from './cli/ops.js';
 import { exitWithError, stopOnSignals } from './cli/process.js';
 import { loadConfig } from './config/index.js';
 
-/** `.env` in the working directory, never overriding variables already set. */
-function environment(): Record<string, string | undefined> {
-  loadDotenv({ quiet: true });
-  return process.env;
-}
+const environment = () => loadCliEnvironment();
 
 const program = new Command('per-user-db')
   .description('One database per user, created the moment they sign up, durably (Clerk → Temporal → PostgreSQL/Xata).')
@@ -37,5 +34,6 @@ program
 
 registerMigrateCommand(program, environment);
 registerOpsCommands(program, environment);
+registerHookdeckCommand(program, environment);
 
 program.parseAsync(process.argv).catch(exitWithError);

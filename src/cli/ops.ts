@@ -1,32 +1,20 @@
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
 import { InvalidArgumentError, type Command } from 'commander';
 import { z } from 'zod';
 import { createClerkApi, listUserPage } from '../clerk/client.js';
 import { clerkUserId } from '../clerk/events.js';
+import { temporalUiUrl } from '../client/connection.js';
+import { restoreDatabase, startDeprovisioning } from '../client/deprovisioning.js';
+import { workflowOutcome } from '../client/outcome.js';
+import { startProvisioning } from '../client/provisioning.js';
+import { reconciliationProgress, startReconciliation } from '../client/reconciliation.js';
+import { databaseStatus } from '../client/status.js';
 import { loadConfig } from '../config/index.js';
 import { createProvider } from '../providers/index.js';
 import { userIdFromTenantDatabaseName } from '../providers/tenant-names.js';
-import { startProvisioning } from '../webhook/start-provisioning.js';
-import { databaseStatus, temporalUiUrl } from '../webhook/status.js';
-import { reconcileDatabases } from '../workflows/reconcile.js';
-import {
-  RECONCILE_DEFAULTS,
-  reconcileProgressQuery,
-  reconcileWorkflowId,
-  type ReconcileProgress,
-  type ReconcileReport,
-} from '../workflows/reconcile-state.js';
-import { createProgressDisplay } from './migrate-display.js';
-import { parseOptions, withTemporal, type Environment, type Session } from './migrate.js';
-import { formatReconcileReport, formatStatus, formatTable, reconcileBar } from './ops-display.js';
+import { reconcileWorkflowId, type ReconcileReport } from '../workflows/reconcile-state.js';
+import { formatReconcileReport, formatRestored, formatStatus, formatTable, reconcileBar } from './ops-display.js';
+import { parseOptions, print, watch, withTemporal, type Environment, type Session } from './session.js';
 
-const POLL_MS = 1_000;
-const QUERY_DEADLINE_MS = 5_000;
 const LIST_LIMIT_MAX = 500;
 
 const json = z.boolean().default(false);
@@ -58,21 +46,6 @@ const listOptions = z.object({
     .max(LIST_LIMIT_MAX, { message: `--limit must be at most ${LIST_LIMIT_MAX}` }),
 });
 
-const print = (value: unknown, asJson: boolean, text: () => string) =>
-  process.stdout.write(asJson ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
-
-/** Waits for a workflow's result; a failed run becomes an error naming its cause (exit code 1). */
-async function outcomeOf<T>(handle: WorkflowHandle, what: string): Promise<T> {
-  try {
-    return (await handle.result()) as T;
-  } catch (error) {
-    if (error instanceof WorkflowFailedError) {
-      throw new Error(`${what} failed: ${error.cause?.message ?? error.message}`, { cause: error });
-    }
-    throw error;
-  }
-}
-
 async function showStatus({ config, client }: Session, userId: string, asJson: boolean): Promise<void> {
   const status = await databaseStatus(client, config, userId);
   if (!status) {
@@ -95,66 +68,37 @@ async function provision(session: Session, userId: string, options: z.output<typ
       : `${userId} was provisioned before; its status:\n`,
   );
   if (started.outcome === 'started') {
-    await outcomeOf(client.workflow.getHandle(started.workflowId), `Provisioning ${userId}`);
+    await workflowOutcome(client.workflow.getHandle(started.workflowId), `Provisioning ${userId}`);
   }
   await showStatus(session, userId, options.json);
 }
 
 async function deprovision({ config, client }: Session, userId: string, asJson: boolean): Promise<void> {
-  const { startDeprovisioning } = await import('../webhook/start-deprovisioning.js');
   const started = await startDeprovisioning(client, config.temporal.taskQueue, { userId, reason: 'operator' });
   process.stderr.write(`Deprovisioning ${userId}: ${temporalUiUrl(config, started.workflowId)}\n`);
-  const result = await outcomeOf<unknown>(client.workflow.getHandle(started.workflowId), `Deprovisioning ${userId}`);
+  const result = await workflowOutcome<unknown>(
+    client.workflow.getHandle(started.workflowId),
+    `Deprovisioning ${userId}`,
+  );
   print({ userId, workflowId: started.workflowId, result }, asJson, () => `${userId}: database removed`);
 }
 
-async function queryProgress(client: Client, handle: WorkflowHandle): Promise<ReconcileProgress | undefined> {
-  try {
-    return await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
-      handle.query(reconcileProgressQuery),
-    );
-  } catch {
-    return undefined; // no worker to answer right now; the display says so
-  }
+async function restore({ client }: Session, userId: string, asJson: boolean): Promise<void> {
+  const state = await restoreDatabase(client, userId);
+  print(state, asJson, () => formatRestored(state));
 }
 
 async function reconcile({ config, client }: Session, options: z.output<typeof reconcileOptions>): Promise<void> {
-  const workflowId = reconcileWorkflowId(config.temporal.taskQueue);
-  let handle: WorkflowHandle<typeof reconcileDatabases>;
-  try {
-    handle = await client.workflow.start(reconcileDatabases, {
-      workflowId,
-      taskQueue: config.temporal.taskQueue,
-      args: [{ ...RECONCILE_DEFAULTS, dryRun: options.dryRun, removeOrphans: options.removeOrphans }],
-      workflowIdConflictPolicy: 'FAIL',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      staticSummary: `Reconciliation${options.dryRun ? ' (dry run)' : ''}${options.removeOrphans ? ', removing orphans' : ''}`,
-    });
-  } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new Error(`A reconciliation is already running (workflow ${workflowId}); let it finish first`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
-  process.stderr.write(`Reconciling: ${temporalUiUrl(config, workflowId)}\n`);
+  const { dryRun, removeOrphans } = options;
+  const handle = await startReconciliation(client, config.temporal.taskQueue, { dryRun, removeOrphans });
+  process.stderr.write(`Reconciling: ${temporalUiUrl(config, reconcileWorkflowId(config.temporal.taskQueue))}\n`);
   if (options.detach) return;
-
-  const display = createProgressDisplay(reconcileBar);
-  let settled = false;
-  const result = outcomeOf<ReconcileReport>(handle, 'Reconciliation').finally(() => {
-    settled = true;
+  const report = await watch({
+    result: workflowOutcome<ReconcileReport>(handle, 'Reconciliation'),
+    progress: () => reconciliationProgress(client, handle),
+    format: reconcileBar,
+    detachHint: 'the reconciliation goes on in Temporal (its report is in the Temporal UI).',
   });
-  try {
-    while (!settled) {
-      display.update(await queryProgress(client, handle));
-      await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, POLL_MS))]);
-    }
-  } finally {
-    display.stop();
-  }
-  const report = await result;
   print(report, options.json, () => formatReconcileReport(report));
   if (report.failed > 0) process.exitCode = 1;
 }
@@ -200,10 +144,10 @@ function usageExitCode(command: Command): Command {
 }
 
 /**
- * Operator commands: `status`, `provision`, `deprovision`, `reconcile` and `list`. Tables by default, `--json`
+ * Operator commands: `status`, `provision`, `deprovision`, `restore`, `reconcile` and `list`. Tables by default, `--json`
  * for scripts; exit code 2 for bad arguments or configuration, 1 when the operation failed.
  */
-export function registerOpsCommands(program: Command, environment: Environment = () => process.env): void {
+export function registerOpsCommands(program: Command, environment: Environment): void {
   const command = (name: string, description: string) =>
     usageExitCode(program.command(name).description(description).option('--json', 'print JSON on stdout'));
 
@@ -230,6 +174,14 @@ export function registerOpsCommands(program: Command, environment: Environment =
       const userId = userIdArgument(raw);
       const options = parseOptions(jsonOnly, rawOptions);
       await withTemporal(environment, (session) => deprovision(session, userId, options.json));
+    });
+
+  command('restore', "keep a user's database whose deletion is still in its grace period (DELETE_GRACE_PERIOD)")
+    .argument('<userId>', 'Clerk user id (user_…)')
+    .action(async (raw: unknown, rawOptions: unknown) => {
+      const userId = userIdArgument(raw);
+      const options = parseOptions(jsonOnly, rawOptions);
+      await withTemporal(environment, (session) => restore(session, userId, options.json));
     });
 
   command(

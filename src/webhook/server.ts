@@ -2,10 +2,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { createClerkApi } from '../clerk/client.js';
+import { createTemporalClient } from '../client/connection.js';
 import type { WebhookConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { createApp } from './app.js';
-import { createTemporalClient } from './temporal.js';
 
 export interface WebhookServer {
   url: string;

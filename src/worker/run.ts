@@ -3,15 +3,15 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { mapActivityFailures } from '../activities/failures.js';
 import { createActivities } from '../activities/index.js';
 import { createClerkApi } from '../clerk/client.js';
+import { temporalConnectConfig } from '../client/connection.js';
+import { startDeprovisioning } from '../client/deprovisioning.js';
+import { startProvisioning } from '../client/provisioning.js';
+import { ensureReconcileSchedule } from '../client/reconcile-schedule.js';
 import type { WorkerConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { loadMigrations } from '../migrations/index.js';
 import { createProvider } from '../providers/index.js';
-import { startDeprovisioning } from '../webhook/start-deprovisioning.js';
-import { startProvisioning } from '../webhook/start-provisioning.js';
 import { workflowBundle } from './bundle.js';
-import { temporalConnectConfig } from './connection.js';
-import { ensureReconcileSchedule } from './reconcile-schedule.js';
 
 export interface RunningWorker {
   /** Resolves when both workers have stopped (after `shutdown()` or a fatal error). */

@@ -1,21 +1,23 @@
 /**
- * The operator CLI (`src/cli.ts status|provision|deprovision|reconcile|list`) as a child process, against the
+ * The operator CLI (`src/cli.ts status|provision|deprovision|restore|reconcile|list`) as a child process, against the
  * real worker, the shared Temporal dev server and PostgreSQL, and a Clerk stand-in without webhook endpoints
  * (users signed up there get a database only through the CLI or reconciliation).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { createClerkApi, type ClerkClient } from '../../src/clerk/client.js';
 import { startClerkStandIn, type ClerkStandIn } from '../../dev/clerk-stand-in/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
-import type { DatabaseStatus } from '../../src/webhook/status.js';
+import { startDeprovisioning } from '../../src/client/deprovisioning.js';
+import type { DatabaseStatus } from '../../src/client/status.js';
+import { deprovisionStatusQuery } from '../../src/workflows/deprovision.js';
+import { deprovisionWorkflowId, type DeprovisionState } from '../../src/workflows/deprovision-state.js';
 import type { ReconcileReport } from '../../src/workflows/reconcile-state.js';
 import { runWorker, type RunningWorker } from '../../src/worker/run.js';
 import { databaseCount } from '../helpers/databases.js';
-import { randomToken } from '../helpers/pipeline.js';
+import { eventually, randomToken } from '../helpers/pipeline.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { testTemporal } from '../helpers/temporal.js';
 import { provisioningExists } from '../helpers/workflows.js';
@@ -145,18 +147,48 @@ describe('operator CLI', () => {
     assert.notEqual((JSON.parse(status.stdout) as DatabaseStatus).status, 'failed');
   });
 
-  test(
-    'deprovision removes the database',
-    { skip: !existsSync('src/webhook/start-deprovisioning.ts') && 'deprovisioning is not in this tree yet' },
-    async () => {
-      const userId = await signUp();
-      assert.equal((await cli(['provision', userId])).code, 0);
-      const removed = await cli(['deprovision', userId, '--json']);
-      assert.equal(removed.code, 0, removed.stderr);
-      assert.equal((JSON.parse(removed.stdout) as { userId: string }).userId, userId);
-      assert.equal(await databaseCount(adminUrl, tenantDatabaseName(userId)), 0);
-    },
-  );
+  test('deprovision removes the database', async () => {
+    const userId = await signUp();
+    assert.equal((await cli(['provision', userId])).code, 0);
+    const removed = await cli(['deprovision', userId, '--json']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal((JSON.parse(removed.stdout) as { userId: string }).userId, userId);
+    assert.equal(await databaseCount(adminUrl, tenantDatabaseName(userId)), 0);
+  });
+
+  test('restore keeps a database whose deletion is in its grace period; then nothing is left to restore', async () => {
+    const userId = await signUp();
+    assert.equal((await cli(['provision', userId])).code, 0);
+    const { client } = await testTemporal();
+    await startDeprovisioning(client, env.TASK_QUEUE!, { userId, reason: 'operator', gracePeriodMs: 3_600_000 });
+    const deletion = client.workflow.getHandle(deprovisionWorkflowId(userId));
+    await eventually(
+      async () => (await deletion.query(deprovisionStatusQuery).catch(() => undefined))?.status === 'locked',
+      'deletion locked in its grace period',
+    );
+    const deleting = await cli(['status', userId, '--json']);
+    assert.equal((JSON.parse(deleting.stdout) as DatabaseStatus).status, 'deleting');
+
+    const restored = await cli(['restore', userId]);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.stdout, new RegExp(`^${userId}: deletion stopped \\(restored\\); the database is kept`, 'm'));
+    assert.equal(((await deletion.result()) as DeprovisionState).status, 'restored');
+    assert.equal(await databaseCount(adminUrl, tenantDatabaseName(userId)), 1);
+    const status = await cli(['status', userId, '--json']);
+    assert.equal((JSON.parse(status.stdout) as DatabaseStatus).status, 'ready');
+
+    const [again, never] = await Promise.all([
+      cli(['restore', userId, '--json']),
+      cli(['restore', 'user_NeverDeleted1']),
+    ]);
+    assert.equal(again.code, 1);
+    assert.match(
+      again.stderr,
+      new RegExp(`${userId} cannot be restored: its deletion has already ended \\(restored\\)`),
+    );
+    assert.equal(never.code, 1);
+    assert.match(never.stderr, /user_NeverDeleted1 has no deletion to restore/);
+  });
 
   test('bad arguments and configuration exit with 2, naming what is wrong', async () => {
     const results = await Promise.all([
@@ -165,16 +197,20 @@ describe('operator CLI', () => {
       cli(['list', '--limit', '0']),
       cli(['reconcile', '--no-such-option']),
       cli(['deprovision']),
+      cli(['restore', 'nobody']),
       cli(['list'], { CLERK_SECRET_KEY: '' }),
       cli(['reconcile'], { RECONCILE_INTERVAL: 'sometimes' }),
     ]);
     for (const r of results) assert.equal(r.code, 2, r.stderr);
-    const [badUser, badRegion, badLimit, unknownOption, missingArg, noKey, badInterval] = results.map((r) => r.stderr);
+    const [badUser, badRegion, badLimit, unknownOption, missingArg, badRestore, noKey, badInterval] = results.map(
+      (r) => r.stderr,
+    );
     assert.match(badUser!, /<userId> must be a Clerk user id/);
     assert.match(badRegion!, /--region must be a region name/);
     assert.match(badLimit!, /--limit must be at least 1/);
     assert.match(unknownOption!, /unknown option '--no-such-option'/);
     assert.match(missingArg!, /missing required argument 'userId'/);
+    assert.match(badRestore!, /<userId> must be a Clerk user id/);
     assert.match(noKey!, /CLERK_SECRET_KEY: required/);
     assert.match(badInterval!, /RECONCILE_INTERVAL: must be "off" or a whole number/);
   });

@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { Connection } from '@temporalio/client';
 import { freePort } from '../../dev/local/free-port.js';
 import { isPortFree, PortInUseError } from '../../dev/local/ports.js';
 import { startLocalStack } from '../../dev/local/stack.js';
 import { SETUP_HINT, startTemporalDevServer } from '../../dev/local/temporal-dev-server.js';
+import { createClerkApi } from '../../src/clerk/client.js';
+import type { DatabaseStatus } from '../../src/client/status.js';
+import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
+import { eventually } from '../helpers/pipeline.js';
 import { stackPorts } from './stack-ports.js';
 
 async function stackEnv(dataDir: string) {
@@ -40,6 +46,60 @@ function listen(port: number): Promise<Server> {
 }
 
 const quiet = () => undefined;
+
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+
+/** `per-user-db <args>` in an empty folder (no .env) with no settings but PATH and `env`. */
+async function cliWithOnly(cwd: string, env: Record<string, string>, args: string[]) {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stdout, stderr };
+}
+
+/**
+ * Next to the running stack, `status` (finding `.data/local.env` in its working directory) and `list` (told the
+ * file by PER_USER_DB_ENV_FILE) work with nothing else set: the file holds the generated secrets and URLs.
+ */
+async function assertCliFindsTheStack(dataDir: string, clerkUrl: string) {
+  const envFile = join(dataDir, 'local.env');
+  assert.equal((await stat(envFile)).mode & 0o777, 0o600, 'local.env readable by its owner only');
+  const secrets = JSON.parse(await readFile(join(dataDir, 'local-secrets.json'), 'utf8'));
+  const clerk = createClerkApi({ secretKey: secrets.clerkSecretKey, apiUrl: clerkUrl });
+  const userId = (await clerk.users.createUser({ emailAddress: [`cli-${Date.now()}@example.com`] })).id;
+  await eventually(async () => {
+    const db = (await clerk.users.getUser(userId)).publicMetadata.database as { status?: string } | undefined;
+    return db?.status === 'ready';
+  }, `${userId} provisioned by the stack`);
+
+  const cwd = await mkdtemp(join(tmpdir(), 'per-user-db-cli-'));
+  after(() => rm(cwd, { recursive: true, force: true }));
+  await symlink(dataDir, join(cwd, '.data'));
+  const [status, list] = await Promise.all([
+    cliWithOnly(cwd, {}, ['status', userId, '--json']),
+    cliWithOnly(await mkdtemp(join(tmpdir(), 'per-user-db-cli-')), { PER_USER_DB_ENV_FILE: envFile }, [
+      'list',
+      '--json',
+    ]),
+  ]);
+  assert.equal(status.code, 0, status.stderr);
+  const shown = JSON.parse(status.stdout) as DatabaseStatus;
+  assert.equal(shown.status, 'ready');
+  assert.equal(shown.database?.name, tenantDatabaseName(userId));
+  assert.equal(list.code, 0, list.stderr);
+  const listed = JSON.parse(list.stdout) as { users: Array<{ userId: string; database: string | null }> };
+  assert.equal(listed.users.find((u) => u.userId === userId)?.database, tenantDatabaseName(userId));
+
+  const missing = await cliWithOnly(cwd, { PER_USER_DB_ENV_FILE: join(cwd, 'nope.env') }, ['list']);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /PER_USER_DB_ENV_FILE: .*nope\.env does not exist/);
+}
 
 test('a port already in use stops the start with the port, who wants it and the variable to change', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'per-user-db-stack-'));
@@ -102,7 +162,7 @@ test('no Temporal CLI installed and no internet: the error says how to install i
   );
 });
 
-test('the whole stack starts, starts again on the same data, and frees every port when stopped', async () => {
+test('the whole stack starts, starts again on the same data (the CLI beside it needs no settings), and frees every port when stopped', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'per-user-db-stack-'));
   await chmod(dataDir, 0o755); // as root, Postgres runs as the `postgres` user and must reach its folder
   after(() => rm(dataDir, { recursive: true, force: true }));
@@ -127,6 +187,7 @@ test('the whole stack starts, starts again on the same data, and frees every por
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
       await connection.close();
       for (const key of SEARCH_ATTRIBUTES) assert.ok(key.name in (customAttributes ?? {}), `${key.name} registered`);
+      if (round === 2) await assertCliFindsTheStack(dataDir, stack.urls.clerk!);
     } finally {
       await stack.stop();
     }

@@ -9,14 +9,14 @@ import { after, before, describe, test } from 'node:test';
 import { HookdeckClient } from '@hookdeck/sdk';
 import { startHookdeckStandIn, type HookdeckStandIn } from '../../dev/hookdeck-stand-in/server.js';
 
-const SETUP_CLI = fileURLToPath(new URL('../../src/hookdeck/setup-cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const apiKey = `hk_${randomBytes(12).toString('hex')}`;
 const clerkSecret = `whsec_${randomBytes(24).toString('base64')}`;
 
-/** The real command in its own process, in an empty folder (no .env), with only the variables given. */
+/** The real command (`per-user-db hookdeck setup`) in its own process, in an empty folder (no .env), with only the variables given. */
 async function runSetup(env: Record<string, string>, args: string[]) {
   const cwd = await mkdtemp(join(tmpdir(), 'hookdeck-setup-'));
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), SETUP_CLI, ...args], {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, 'hookdeck', 'setup', ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
   });
@@ -31,7 +31,7 @@ async function runSetup(env: Record<string, string>, args: string[]) {
   return { code, stdout, stderr };
 }
 
-describe('npm run hookdeck:setup against the Hookdeck stand-in', () => {
+describe('per-user-db hookdeck setup (npm run hookdeck:setup) against the Hookdeck stand-in', () => {
   let standIn: HookdeckStandIn;
   let env: Record<string, string>;
   let sdk: HookdeckClient;

@@ -4,7 +4,6 @@
  * server, a Clerk stand-in with no webhook endpoint (the webhooks "never arrived"), and the real worker.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { createClerkApi, type ClerkClient } from '../../src/clerk/client.js';
 import { startClerkStandIn, type ClerkStandIn } from '../../dev/clerk-stand-in/index.js';
@@ -145,20 +144,16 @@ describe('reconciliation: users without a database, databases without a user', (
     assert.deepEqual(again.orphanIds, [orphan]);
   });
 
-  test(
-    'with removeOrphans, the orphan is deprovisioned',
-    { skip: !existsSync('src/webhook/start-deprovisioning.ts') && 'deprovisioning is not in this tree yet' },
-    async () => {
-      const report = await reconcile({ removeOrphans: true });
-      assert.deepEqual(report.orphanIds, [orphan]);
-      assert.equal(report.orphansRemoved, 1);
-      await eventually(
-        async () => (await databaseCount(postgres.url, tenantDatabaseName(orphan))) === 0,
-        'orphan dropped',
-      );
-      for (const userId of [...healthy, missed]) {
-        assert.equal(await databaseCount(postgres.url, tenantDatabaseName(userId)), 1, userId);
-      }
-    },
-  );
+  test('with removeOrphans, the orphan is deprovisioned', async () => {
+    const report = await reconcile({ removeOrphans: true });
+    assert.deepEqual(report.orphanIds, [orphan]);
+    assert.equal(report.orphansRemoved, 1);
+    await eventually(
+      async () => (await databaseCount(postgres.url, tenantDatabaseName(orphan))) === 0,
+      'orphan dropped',
+    );
+    for (const userId of [...healthy, missed]) {
+      assert.equal(await databaseCount(postgres.url, tenantDatabaseName(userId)), 1, userId);
+    }
+  });
 });

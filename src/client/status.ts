@@ -1,10 +1,11 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { CommonConfig } from '../config/index.js';
-import { deprovisionStatusQuery } from '../workflows/deprovision.js';
 import { deprovisionWorkflowId, type DeprovisionState } from '../workflows/deprovision-state.js';
-import { provisionStatusQuery } from '../workflows/provision.js';
 import { provisionWorkflowId, type ProvisionState } from '../workflows/provision-state.js';
-import { withTemporalDeadline } from './temporal.js';
+import { temporalUiUrl, withTemporalDeadline } from './connection.js';
+
+/** Both workflows answer this query (`provisionStatusQuery`, `deprovisionStatusQuery`) with their state. */
+const STATUS_QUERY = 'status';
 
 export interface DatabaseStatus {
   userId: string;
@@ -15,11 +16,6 @@ export interface DatabaseStatus {
   /** The deprovisioning workflow once the user is being deleted, else the provisioning one. */
   workflowId: string;
   temporalUiUrl: string;
-}
-
-export function temporalUiUrl(config: CommonConfig, workflowId: string): string {
-  const ns = encodeURIComponent(config.temporal.namespace);
-  return `${config.temporal.uiUrl}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
 /**
@@ -60,12 +56,12 @@ export async function databaseStatus(
     Promise.all([
       workflowState<ProvisionState>(
         client.workflow.getHandle(provisionWorkflowId(userId)),
-        (h) => h.query(provisionStatusQuery),
+        (h) => h.query<ProvisionState>(STATUS_QUERY),
         (name) => ({ userId, status: name === 'RUNNING' ? 'provisioning' : 'failed', steps: [], database: null }),
       ),
       workflowState<Pick<DeprovisionState, 'status'> | { status: 'failed' }>(
         client.workflow.getHandle(deprovisionWorkflowId(userId)),
-        (h) => h.query(deprovisionStatusQuery),
+        (h) => h.query<DeprovisionState>(STATUS_QUERY),
         (name) => ({ status: name === 'RUNNING' ? 'deleting' : 'failed' }),
       ),
     ]),

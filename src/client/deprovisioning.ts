@@ -1,7 +1,11 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { deprovisionDatabase, restoreUpdate } from '../workflows/deprovision.js';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { deprovisionDatabase } from '../workflows/deprovision.js';
 import { deprovisionWorkflowId, type DeprovisionInput, type DeprovisionState } from '../workflows/deprovision-state.js';
 import { STATUS, USER_ID } from '../workflows/search-attributes.js';
+import type { WorkflowName } from './workflow-name.js';
+
+/** The deprovisioning workflow's update (`restoreUpdate` in src/workflows/deprovision.ts) that ends a grace period. */
+const RESTORE_UPDATE = 'restore';
 
 /**
  * Starts deprovisioning keyed by the Clerk user id. Duplicate deletes while a run is open attach to it
@@ -15,7 +19,7 @@ export async function startDeprovisioning(
 ): Promise<{ workflowId: string; outcome: 'started' }> {
   const workflowId = deprovisionWorkflowId(input.userId);
   const grace = input.gracePeriodMs ? `, kept locked for ${input.gracePeriodMs} ms first` : '';
-  await client.workflow.start(deprovisionDatabase, {
+  await client.workflow.start<typeof deprovisionDatabase>('deprovisionDatabase' satisfies WorkflowName, {
     workflowId,
     taskQueue,
     args: [input],
@@ -31,17 +35,28 @@ export async function startDeprovisioning(
   return { workflowId, outcome: 'started' };
 }
 
+/** Why there is nothing to restore: no deletion ever, or one that has already ended (and how). */
+async function noOpenDeletion(handle: WorkflowHandle<typeof deprovisionDatabase>, userId: string): Promise<string> {
+  try {
+    const { status } = await handle.describe();
+    const ended = status.name === 'COMPLETED' ? (await handle.result()).status : status.name.toLowerCase();
+    return `${userId} cannot be restored: its deletion has already ended (${ended})`;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return `${userId} has no deletion to restore`;
+    throw error;
+  }
+}
+
 /**
  * Restores a deletion still in its grace period: the database is kept and unlocked. Fails with a message saying
  * why when there is no such deletion or its grace period is over.
  */
 export async function restoreDatabase(client: Client, userId: string): Promise<DeprovisionState> {
-  const handle = client.workflow.getHandle(deprovisionWorkflowId(userId));
+  const handle = client.workflow.getHandle<typeof deprovisionDatabase>(deprovisionWorkflowId(userId));
   try {
-    return await handle.executeUpdate(restoreUpdate);
+    return await handle.executeUpdate<DeprovisionState, []>(RESTORE_UPDATE);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError)
-      throw new Error(`${userId} has no deletion to restore`, { cause: error });
+    if (error instanceof WorkflowNotFoundError) throw new Error(await noOpenDeletion(handle, userId), { cause: error });
     if (error instanceof WorkflowUpdateFailedError) {
       throw new Error(`${userId} cannot be restored: ${error.cause?.message ?? error.message}`, { cause: error });
     }

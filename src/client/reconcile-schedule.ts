@@ -6,8 +6,9 @@ import {
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import type { WorkerConfig } from '../config/index.js';
-import { reconcileDatabases } from '../workflows/reconcile.js';
+import type { reconcileDatabases } from '../workflows/reconcile.js';
 import { RECONCILE_DEFAULTS, reconcileScheduleId, reconcileWorkflowId } from '../workflows/reconcile-state.js';
+import type { WorkflowName } from './workflow-name.js';
 
 export type ReconcileScheduleState = { state: 'created' | 'updated'; intervalMs: number } | { state: 'off' };
 
@@ -22,7 +23,7 @@ function scheduleOptions(
     spec: { intervals: [{ every: intervalMs }] },
     action: {
       type: 'startWorkflow',
-      workflowType: reconcileDatabases,
+      workflowType: 'reconcileDatabases' satisfies WorkflowName,
       // Temporal appends the scheduled time, so scheduled runs never collide with one started on demand.
       workflowId: `${reconcileWorkflowId(taskQueue)}-scheduled`,
       taskQueue,

@@ -1,7 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { provisionDatabase } from '../workflows/provision.js';
+import type { provisionDatabase } from '../workflows/provision.js';
 import { provisionWorkflowId, type ProvisionInput } from '../workflows/provision-state.js';
 import { STATUS, USER_ID } from '../workflows/search-attributes.js';
+import type { WorkflowName } from './workflow-name.js';
 
 export interface StartResult {
   workflowId: string;
@@ -21,7 +22,7 @@ export async function startProvisioning(
 ): Promise<StartResult> {
   const workflowId = provisionWorkflowId(input.userId);
   try {
-    await client.workflow.start(provisionDatabase, {
+    await client.workflow.start<typeof provisionDatabase>('provisionDatabase' satisfies WorkflowName, {
       workflowId,
       taskQueue,
       args: [input],

@@ -1,0 +1,128 @@
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { fleetMigration, migrateTenantDatabase } from '../workflows/fleet-migration.js';
+import {
+  cancelFleetMigration,
+  fleetMigrationWorkflowId,
+  fleetProgressQuery,
+  pauseFleetMigration,
+  resumeFleetMigration,
+  tenantMigrationWorkflowId,
+  type FleetMigrationOptions,
+  type FleetProgress,
+  type TenantMigrationInput,
+} from '../workflows/fleet-migration-state.js';
+import { STATUS } from '../workflows/search-attributes.js';
+import { queryIfAnswered } from './connection.js';
+import type { WorkflowName } from './workflow-name.js';
+
+export type FleetMigrationHandle = WorkflowHandle<typeof fleetMigration>;
+
+/** The migration files' newest version, and its file name for the summary. */
+export interface MigrationTarget {
+  version: number;
+  file: string;
+}
+
+/** Starts a rollout to `target`; only one runs at a time per task queue. */
+export async function startFleetMigration(
+  client: Client,
+  taskQueue: string,
+  target: MigrationTarget,
+  options: FleetMigrationOptions,
+): Promise<FleetMigrationHandle> {
+  const workflowId = fleetMigrationWorkflowId(taskQueue);
+  try {
+    return await client.workflow.start<typeof fleetMigration>('fleetMigration' satisfies WorkflowName, {
+      workflowId,
+      taskQueue,
+      args: [{ targetVersion: target.version, ...options }],
+      // One rollout at a time: a second start while one is open is refused; a new one after it closed is fine.
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [{ key: STATUS, value: 'running' }],
+      staticSummary: `Schema rollout to v${target.version} (${target.file})`,
+      staticDetails:
+        `Every tenant database to schema v${target.version}: ${options.concurrency} at a time, ` +
+        `${options.maxAttempts} attempts per tenant, Clerk schemaVersion ${options.updateClerk ? 'updated' : 'left alone'}.`,
+    });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new Error(
+        `A fleet migration is already running (workflow ${workflowId}); only one runs at a time. Watch it with ` +
+          '`per-user-db migrate status --watch`, or pause, resume or cancel it.',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** Migrates one tenant now (a retry of a failed tenant); asking twice while it runs attaches to the same run. */
+export function startTenantMigration(
+  client: Client,
+  taskQueue: string,
+  input: TenantMigrationInput,
+): Promise<WorkflowHandle<typeof migrateTenantDatabase>> {
+  return client.workflow.start<typeof migrateTenantDatabase>('migrateTenantDatabase' satisfies WorkflowName, {
+    workflowId: tenantMigrationWorkflowId(input.userId),
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `Schema migration of ${input.userId} to v${input.targetVersion}`,
+  });
+}
+
+/** The latest rollout and its Temporal status (`RUNNING`, `COMPLETED`, …), or `null` when none ever ran. */
+export async function lastFleetMigration(
+  client: Client,
+  taskQueue: string,
+): Promise<{ handle: FleetMigrationHandle; status: string } | null> {
+  const handle = client.workflow.getHandle<typeof fleetMigration>(fleetMigrationWorkflowId(taskQueue));
+  try {
+    return { handle, status: (await handle.describe()).status.name };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return null;
+    throw error;
+  }
+}
+
+/** The rollout's progress, or `undefined` when no worker answers right now. */
+export function fleetMigrationProgress(
+  client: Client,
+  handle: FleetMigrationHandle,
+): Promise<FleetProgress | undefined> {
+  return queryIfAnswered(client, handle, (h) => h.query(fleetProgressQuery));
+}
+
+const CONTROLS = { pause: pauseFleetMigration, resume: resumeFleetMigration, cancel: cancelFleetMigration };
+export type FleetControl = keyof typeof CONTROLS;
+
+/**
+ * Pauses, resumes or cancels the running rollout: an update, so the answer is its state once the workflow took
+ * it. A clear error when no rollout is running or the workflow refused.
+ */
+export async function controlFleetMigration(
+  client: Client,
+  taskQueue: string,
+  control: FleetControl,
+): Promise<FleetProgress> {
+  const last = await lastFleetMigration(client, taskQueue);
+  if (!last) throw new Error('No fleet migration is running (none ever ran)');
+  if (last.status !== 'RUNNING') {
+    throw new Error(`No fleet migration is running (the last one is ${last.status.toLowerCase()})`);
+  }
+  try {
+    return await last.handle.executeUpdate(CONTROLS[control]);
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) {
+      throw new Error(error.cause?.message ?? error.message, { cause: error });
+    }
+    throw error;
+  }
+}
