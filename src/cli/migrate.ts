@@ -9,9 +9,9 @@ import {
 } from '@temporalio/client';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
+import { clerkUserId } from '../clerk/events.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { latestVersion, loadMigrations, migrationFile } from '../migrations/index.js';
-import { clerkUserIdSchema } from '../providers/tenant-names.js';
 import { temporalUiUrl } from '../webhook/status.js';
 import { temporalConnectConfig } from '../worker/connection.js';
 import { fleetMigration, migrateTenantDatabase } from '../workflows/fleet-migration.js';
@@ -57,7 +57,8 @@ const startOptionsSchema = z.object({
   maxFailures: whole('max-failures', FLEET_LIMITS.maxFailures),
   historyEvents: whole('history-events', FLEET_LIMITS.maxHistoryEvents),
   clerk: z.boolean(),
-  user: clerkUserIdSchema.optional(),
+  // The same rule as every other command and the webhook, so no id they refuse reaches a workflow from here.
+  user: clerkUserId.optional(),
   detach: z.boolean().default(false),
   json: z.boolean().default(false),
 });
