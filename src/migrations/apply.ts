@@ -70,7 +70,7 @@ async function applyPending(client: pg.Client, migrations: readonly Migration[])
   const pending = migrations.slice(fromVersion);
   for (const migration of pending) {
     try {
-      await client.query(migration.sql);
+      await runWithoutTransactionControl(client, migration.sql);
     } catch (error) {
       throw new MigrationFailedError(migrationFile(migration), fromVersion, error);
     }
@@ -81,6 +81,15 @@ async function applyPending(client: pg.Client, migrations: readonly Migration[])
     ]);
   }
   return { fromVersion, toVersion: fromVersion + pending.length, applied: pending.map((m) => m.version) };
+}
+
+/**
+ * Runs a file's statements through PL/pgSQL's EXECUTE, which refuses COMMIT, ROLLBACK and the like: sent as a
+ * plain query, a COMMIT in a file would commit half the batch, and a failure after it could no longer be undone.
+ */
+async function runWithoutTransactionControl(client: pg.Client, sql: string): Promise<void> {
+  await client.query(`SELECT set_config('per_user_db.migration_sql', $1, true)`, [sql]);
+  await client.query(`DO $$ BEGIN EXECUTE current_setting('per_user_db.migration_sql'); END $$`);
 }
 
 /** The record must be versions 1…n, each matching its file exactly. */

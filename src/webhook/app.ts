@@ -135,6 +135,8 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
     if (status === 413) {
       return sendError(res, 413, 'payload_too_large', `The body is larger than ${config.webhookMaxBodyBytes} bytes`);
     }
+    // body-parser says 415 for a Content-Encoding or charset it cannot decode: the contract's answer is 400.
+    if (status === 415) return sendError(res, 400, 'invalid_payload', 'The body is in an unsupported encoding');
     if (status && status >= 400 && status < 500) return sendError(res, status, 'invalid_payload', 'Bad request');
     logger.error({ err: errorSummary(error) }, 'unhandled error');
     return sendError(res, 500, 'internal_error', 'Internal error');
