@@ -15,6 +15,9 @@ export interface Service {
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   ports?: string[];
+  volumes?: string[];
+  profiles?: string[];
+  stop_grace_period?: string;
 }
 
 /**
