@@ -23,9 +23,12 @@ RUN npx esbuild dev/cli.ts --bundle --platform=node --format=esm --target=node22
       --external:./local/stack.js --outfile=dev-dist/cli.js
 
 FROM build AS runtime-deps
-# Only what the product runs with: no dev packages, no types-only peers (typescript, for @xata.io/client), and of
-# the Temporal core bridge only this platform's binary (the package also ships four others and its Rust sources).
-RUN npm prune --omit=dev --omit=peer --no-audit --no-fund \
+# Only what the product runs with: no dev packages (the Xata platform SDK is bundled into generated/ at build
+# time), not typescript (a types-only peer of @xata.io/client), no type declarations or source maps, and of the
+# Temporal core bridge only this platform's binary (the package also ships four others and its Rust sources).
+RUN npm prune --omit=dev --no-audit --no-fund \
+  && rm -rf node_modules/typescript \
+  && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete \
   && arch="$(node -p 'process.arch === "arm64" ? "aarch64" : "x86_64"')" \
   && cd node_modules/@temporalio/core-bridge \
   && find releases -mindepth 1 -maxdepth 1 ! -name "${arch}-unknown-linux-gnu" -exec rm -rf {} + \

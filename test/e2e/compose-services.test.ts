@@ -59,7 +59,9 @@ test("compose's worker, webhook and clerk-stand-in commands provision a database
     const [node, script, ...args] = service.command ?? [];
     assert.equal(node, 'node');
     assert.ok(script && SOURCE[script], `${name} runs one of ${Object.keys(SOURCE).join(', ')}`);
-    const env = Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, port(v)]));
+    // A null value passes the shell's variable on; the test's shell has none of these.
+    const settings = Object.entries(service.environment ?? {}).filter((e): e is [string, string] => e[1] !== null);
+    const env = Object.fromEntries(settings.map(([k, v]) => [k, port(v)]));
     const child = spawn(process.execPath, ['--import', 'tsx', SOURCE[script], ...args.map(port)], {
       env: { PATH: process.env.PATH, ...env, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],

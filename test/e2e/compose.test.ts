@@ -124,3 +124,30 @@ test('worker and receiver get time to finish in-flight work on `docker compose s
     assert.match(services[name]!.stop_grace_period ?? '', /^[1-9]\d*s$/, name);
   }
 });
+
+test(
+  'docker-compose.cloud.yml: worker and receiver reach only what the settings name, with no local default',
+  { skip },
+  () => {
+    const settings = 'TEMPORAL_ADDRESS=ns.acct.tmprl.cloud:7233\nTEMPORAL_API_KEY=cloud-api-key\n';
+    const { services } = resolvedCompose(['docker-compose.yml', 'docker-compose.cloud.yml'], settings);
+    for (const name of ['worker', 'webhook']) {
+      const env = services[name]!.environment ?? {};
+      assert.equal(env.TEMPORAL_ADDRESS, 'ns.acct.tmprl.cloud:7233', name);
+      assert.equal(env.TEMPORAL_API_KEY, 'cloud-api-key', name);
+      // Unset settings are not passed on (null), so no local address or local-only secret reaches the service.
+      for (const [key, value] of Object.entries(env)) {
+        assert.doesNotMatch(
+          value ?? '',
+          /temporal:7233|@postgres:5432|clerk-stand-in|local-only|localStandIn|whsec_/,
+          `${name} ${key}`,
+        );
+      }
+      assert.ok(
+        services[name]!.volumes?.some((v) => v.includes(':/run/secrets/temporal:ro')),
+        `${name} mTLS files`,
+      );
+    }
+    assert.ok(!Object.keys(services.webhook!.environment ?? {}).includes('DATABASE_URL'));
+  },
+);
