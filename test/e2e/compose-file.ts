@@ -11,21 +11,24 @@ export interface Service {
   image?: string;
   build?: unknown;
   command?: string[];
-  environment?: Record<string, string>;
+  environment?: Record<string, string | null>;
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   ports?: string[];
+  volumes?: string[];
+  profiles?: string[];
+  stop_grace_period?: string;
 }
 
 /**
- * The file as docker-compose itself resolves it with every default (no environment, no .env), turned into JSON
- * by the YAML parser docker-compose itself uses.
+ * The files as docker-compose itself resolves them with only `settings` (by default none: no environment, no
+ * .env), turned into JSON by the YAML parser docker-compose itself uses.
  */
-export function resolvedCompose(): { services: Record<string, Service> } {
+export function resolvedCompose(files = ['docker-compose.yml'], settings = ''): { services: Record<string, Service> } {
   const dir = mkdtempSync(join(tmpdir(), 'per-user-db-compose-'));
-  const noSettings = join(dir, 'empty.env');
-  writeFileSync(noSettings, '');
-  const yaml = execFileSync('docker-compose', ['--env-file', noSettings, '-f', 'docker-compose.yml', 'config'], {
+  const envFile = join(dir, 'settings.env');
+  writeFileSync(envFile, settings);
+  const yaml = execFileSync('docker-compose', ['--env-file', envFile, ...files.flatMap((f) => ['-f', f]), 'config'], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH },
   });
