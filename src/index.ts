@@ -3,3 +3,17 @@ export { tenantConnectionConfig, type TenantConnectionSettings } from './provide
 export { tenantDatabaseName } from './providers/tenant-names.js';
 export type { DatabaseMetadata } from './clerk/client.js';
 export type { TenantDatabase } from './providers/types.js';
+export {
+  createTenantRouter,
+  TenantNotReadyError,
+  TenantPoolExhaustedError,
+  TenantRouterConfigError,
+  TenantUpgradingError,
+  type TenantBackends,
+  type TenantHandle,
+  type TenantNotReadyStatus,
+  type TenantRouter,
+  type TenantRouterOptions,
+  type TenantRouterStats,
+  type TenantServer,
+} from './tenant-router/index.js';
