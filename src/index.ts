@@ -5,13 +5,18 @@ export type { DatabaseMetadata } from './clerk/client.js';
 export type { TenantDatabase } from './providers/types.js';
 export {
   createTenantRouter,
+  resolveTenant,
+  tenantMiddleware,
   TenantNotReadyError,
   TenantPoolExhaustedError,
   TenantRouterConfigError,
   TenantUpgradingError,
+  type RequestLike,
+  type SessionVerification,
   type TenantBackends,
   type TenantHandle,
   type TenantNotReadyStatus,
+  type TenantResolution,
   type TenantRouter,
   type TenantRouterOptions,
   type TenantRouterStats,

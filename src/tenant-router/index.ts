@@ -13,3 +13,10 @@ export {
   TenantUpgradingError,
   type TenantNotReadyStatus,
 } from './errors.js';
+export {
+  resolveTenant,
+  tenantMiddleware,
+  type RequestLike,
+  type SessionVerification,
+  type TenantResolution,
+} from './middleware.js';
