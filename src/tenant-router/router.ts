@@ -171,11 +171,13 @@ export function createTenantRouter(options: TenantRouterOptions): TenantRouter {
 
   return {
     async forUser(userId, sessionMetadata) {
+      // Refuses anything but a Clerk user id before it reaches the Clerk API or a database name.
+      const ownDatabase = tenantDatabaseName(userId);
       const location = await locator.locate(userId, sessionMetadata);
       if (location.status !== 'ready') throw new TenantNotReadyError(userId, location.status);
       const { database } = location;
       // Metadata (a session claim) naming another tenant's database must never reach that tenant's pool.
-      if (database.name !== tenantDatabaseName(userId)) {
+      if (database.name !== ownDatabase) {
         throw new TenantRouterConfigError(`The database "${database.name}" is not the one of ${userId}`);
       }
       const key = `${database.provider}\0${database.region}\0${database.name}`;

@@ -191,6 +191,13 @@ describe('tenant router on PostgreSQL', () => {
     assert.ok(gone instanceof TenantNotReadyError && gone.status === 'missing', String(gone));
   });
 
+  test('an id that is not a Clerk user id is refused before any lookup', async () => {
+    await assert.rejects(router().forUser('user_x/../../v1/users'), {
+      name: 'PermanentProviderError',
+      type: 'InvalidName',
+    });
+  });
+
   test('a user becomes reachable once provisioning records the database', async () => {
     const r = router({ locationTtlMs: 50 });
     const userId = await users.signUp();
