@@ -44,38 +44,43 @@ describe('tenant router on the Xata platform (stand-in)', () => {
     await applyMigrations(await provider.adminConnection(db), migrations.slice(0, 1));
     await users.record(userId, readyRecord(db, 1));
 
-    const router = closeLater(
-      createTenantRouter({
-        clerk: { secretKey: users.secretKey, apiUrl: users.standIn.url },
-        xata: { ...options, credentialsTtlMs: 400 },
-        migrations,
-        maxPools: 1,
-      }),
-    );
+    const routerWith = (credentialsTtlMs: number) =>
+      closeLater(
+        createTenantRouter({
+          clerk: { secretKey: users.secretKey, apiUrl: users.standIn.url },
+          xata: { ...options, credentialsTtlMs },
+          migrations,
+          maxPools: 1,
+        }),
+      );
     const credentialCalls = () => standIn.requests.filter((r) => r.path.endsWith('/credentials')).length;
-    const before = credentialCalls();
+    const other = await users.signUp();
+    await users.record(other, readyRecord(await provider.create(other, {}), 1));
+    /** Opens a new connection to the tenant: the other user's pool evicts its pool (maxPools 1). */
+    const reconnect = async (router: TenantRouter) => {
+      await (await router.forUser(other)).query('SELECT 1');
+      await (await router.forUser(userId)).query('SELECT 1');
+    };
 
-    const handle = await router.forUser(userId);
+    // Credentials that stay valid for the whole test: fetched once, however many connections are opened.
+    const cached = routerWith(600_000);
+    const handle = await cached.forUser(userId);
     const { rows } = await handle.query<{ db: string }>('SELECT current_database() AS db');
     assert.match(rows[0]!.db, /^xata_br_/);
     await handle.query('SELECT count(*) FROM note_links');
     assert.equal(await schemaVersion(await provider.adminConnection(db)), 2);
-    const afterFirst = credentialCalls() - before;
-
-    // Many requests and new connections within the TTL: no further credential calls.
+    const afterFirst = credentialCalls();
     await Promise.all(Array.from({ length: 10 }, () => handle.query('SELECT pg_sleep(0.02)')));
-    assert.equal(credentialCalls() - before, afterFirst);
+    await reconnect(cached);
+    await reconnect(cached);
+    assert.equal(credentialCalls(), afterFirst + 1, 'only the other user fetched credentials');
 
-    // Once expired, the next new connection fetches them again (the idle pool is evicted to force one).
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const other = await users.signUp();
-    await provider.create(other, {}).then(async (otherDb) => {
-      await users.record(other, readyRecord(otherDb, 1));
-      await (await router.forUser(other)).query('SELECT 1');
-    });
-    const beforeReconnect = credentialCalls();
-    await handle.query('SELECT 1');
-    assert.equal(credentialCalls() - beforeReconnect, 1);
+    // Credentials that expire at once: every new connection fetches them again.
+    const expiring = routerWith(1);
+    await (await expiring.forUser(userId)).query('SELECT 1');
+    const fetchedBefore = credentialCalls();
+    await reconnect(expiring);
+    assert.ok(credentialCalls() >= fetchedBefore + 2, 'both new connections fetched fresh credentials');
   });
 });
 
