@@ -11,10 +11,11 @@ import { runAck } from './scenarios/ack.js';
 import { runBurst } from './scenarios/burst.js';
 import { runFleet } from './scenarios/fleet.js';
 import { runLatency } from './scenarios/latency.js';
+import { runTenantAccess } from './scenarios/tenant-access.js';
 import { memoryFromScenarios } from './scenarios/memory.js';
 import { startBenchStack, type BenchStack } from './stack.js';
 
-const SCENARIOS = ['latency', 'burst', 'ack', 'fleet'] as const;
+const SCENARIOS = ['latency', 'burst', 'ack', 'fleet', 'tenant-access'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 function whole(value: string): number {
@@ -31,6 +32,8 @@ interface Options {
   duration?: number;
   connections: number;
   tenants?: number;
+  accessTenants?: number;
+  accessRequests?: number;
   concurrency: number;
   fleetConcurrency?: number;
   clerkRate: number;
@@ -51,6 +54,8 @@ const program = new Command('bench')
   .option('--duration <s>', 'ack: seconds per run (default 20; quick 3)', whole)
   .option('--connections <n>', 'ack: HTTP connections (enough that a slow answer does not lower the rate)', whole, 50)
   .option('--tenants <n>', 'fleet: tenant databases migrated (default 1000; quick 40)', whole)
+  .option('--access-tenants <n>', 'tenant-access: tenants the requests spread over (default 1000; quick 200)', whole)
+  .option('--access-requests <n>', 'tenant-access: requests per phase (default 20000; quick 2000)', whole)
   .option(
     '--concurrency <n>',
     "worker's WORKER_MAX_CONCURRENT_ACTIVITIES, and the burst floor's concurrency",
@@ -101,6 +106,15 @@ async function runBench(chosen: ScenarioName[], options: Options): Promise<void>
       runFleet(s, {
         tenants: options.tenants ?? (q ? 40 : 1000),
         concurrency: options.fleetConcurrency,
+        seedConcurrency: 4,
+      }),
+    'tenant-access': (s) =>
+      runTenantAccess(s, {
+        tenants: options.accessTenants ?? (q ? 200 : 1000),
+        requests: options.accessRequests ?? (q ? 2000 : 20_000),
+        concurrency: options.concurrency,
+        maxConnections: 100,
+        warmTenants: 20,
         seedConcurrency: 4,
       }),
   };

@@ -3,3 +3,22 @@ export { tenantConnectionConfig, type TenantConnectionSettings } from './provide
 export { tenantDatabaseName } from './providers/tenant-names.js';
 export type { DatabaseMetadata } from './domain/index.js';
 export type { TenantDatabase } from './providers/types.js';
+export {
+  createTenantRouter,
+  resolveTenant,
+  tenantMiddleware,
+  TenantNotReadyError,
+  TenantPoolExhaustedError,
+  TenantRouterConfigError,
+  TenantUpgradingError,
+  type RequestLike,
+  type SessionVerification,
+  type TenantBackends,
+  type TenantHandle,
+  type TenantNotReadyStatus,
+  type TenantResolution,
+  type TenantRouter,
+  type TenantRouterOptions,
+  type TenantRouterStats,
+  type TenantServer,
+} from './tenant-router/index.js';

@@ -46,12 +46,15 @@ export async function applyMigrations(
 
 /** The version a database's schema is at: 0 when no migration was ever applied. */
 export async function schemaVersion(connection: ClientConfig): Promise<number> {
-  return withClient(connection, async (client) => {
-    const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [TABLE]);
-    if (!rows[0]?.present) return 0;
-    const result = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0) AS version FROM ${TABLE}`);
-    return result.rows[0]?.version ?? 0;
-  });
+  return withClient(connection, readSchemaVersion);
+}
+
+/** The same, on a session the caller already holds (a pooled client). */
+export async function readSchemaVersion(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [TABLE]);
+  if (!rows[0]?.present) return 0;
+  const result = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0) AS version FROM ${TABLE}`);
+  return result.rows[0]?.version ?? 0;
 }
 
 async function applyPending(client: pg.Client, migrations: readonly Migration[]): Promise<MigrationResult> {
