@@ -4,27 +4,17 @@ import { PermanentProviderError } from './types.js';
 /** Every tenant database and role name starts with this, so tenants are told apart from other databases. */
 export const TENANT_NAME_PREFIX = 'tenant_';
 
-/** PostgreSQL's NAMEDATALEN - 1: longer identifiers are silently truncated, which could merge two tenants. */
-export const MAX_IDENTIFIER_BYTES = 63;
-
 /**
- * The database name (and role name) for a user: the prefix plus the user id, case kept. Refuses, rather than
- * let PostgreSQL truncate, a name longer than 63 bytes.
+ * The database name (and role name) for a user: the prefix plus the user id, case kept. The id rule caps its
+ * length so the name fits PostgreSQL's 63 bytes: PostgreSQL would silently truncate a longer one, which could
+ * merge two tenants.
  */
 export function tenantDatabaseName(userId: string): string {
   const parsed = clerkUserIdSchema.safeParse(userId);
   if (!parsed.success) {
     throw new PermanentProviderError(`Invalid user id: ${parsed.error.issues[0]?.message}`, 'InvalidName');
   }
-  const name = `${TENANT_NAME_PREFIX}${parsed.data}`;
-  const bytes = Buffer.byteLength(name, 'utf8');
-  if (bytes > MAX_IDENTIFIER_BYTES) {
-    throw new PermanentProviderError(
-      `Invalid user id: the database name would be ${bytes} bytes, PostgreSQL allows at most ${MAX_IDENTIFIER_BYTES}`,
-      'InvalidName',
-    );
-  }
-  return name;
+  return `${TENANT_NAME_PREFIX}${parsed.data}`;
 }
 
 /** The user id a tenant database name was derived from, or undefined when the name is not a tenant's. */

@@ -14,7 +14,7 @@ import { testTemporal } from '../helpers/temporal.js';
 import { workflowIdsOnTaskQueue } from '../helpers/workflows.js';
 import { fuzzRuns, fuzzSeed } from './runs.js';
 
-const VALID_USER_ID = /^user_[A-Za-z0-9]{1,64}$/;
+const VALID_USER_ID = /^user_[A-Za-z0-9]{1,51}$/; // tenant_user_… fits 63 bytes
 const CASE_CEILING_MS = 30_000;
 
 interface Outcome {

@@ -13,7 +13,7 @@ test('the name may be 63 bytes, never more', () => {
   const longest = `user_${'a'.repeat(63 - 'tenant_user_'.length)}`;
   assert.equal(tenantDatabaseName(longest).length, 63);
   assert.throws(() => tenantDatabaseName(`${longest}a`), isPermanent('InvalidName'));
-  assert.throws(() => tenantDatabaseName(`${longest}a`), /64 bytes.*at most 63/);
+  assert.throws(() => tenantDatabaseName(`${longest}a`), /must be a Clerk user id/);
 });
 
 test('anything but user_ + base62 is refused', () => {

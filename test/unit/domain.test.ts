@@ -14,7 +14,7 @@ describe('Clerk user ids', () => {
     for (const id of ['user_29w83sxmDNGwOuEthce5gg56FcC', 'user_2g7np7Hrk0SN6kj5EDMLDaKNL0S', 'user_a', 'user_aB']) {
       assert.equal(clerkUserIdSchema.parse(id), id);
     }
-    assert.ok(isClerkUserId(`user_${'Z'.repeat(64)}`));
+    assert.ok(isClerkUserId(`user_${'Z'.repeat(51)}`));
   });
 
   test('anything else is refused: other prefixes, punctuation, unicode, empty, huge', () => {
@@ -43,13 +43,13 @@ describe('Clerk user ids', () => {
     }
   });
 
-  test('the rule is exactly user_ + 1..64 ASCII letters and digits', () => {
+  test('the rule is exactly user_ + 1..51 ASCII letters and digits (tenant_user_… fits 63 bytes)', () => {
     const base62 = /^[0-9A-Za-z]$/;
     // Every character of the Basic Multilingual Plane plus a few astral ones, in the middle of an id.
     const chars = [...Array.from({ length: 0x10000 }, (_, c) => String.fromCharCode(c)), '😀', '𝐀', '\u{1F1E9}'];
     for (const c of chars) assert.equal(isClerkUserId(`user_ab${c}cd`), base62.test(c), `U+${c.codePointAt(0)}`);
     for (let length = 0; length <= 80; length++) {
-      assert.equal(isClerkUserId(`user_${'x'.repeat(length)}`), length >= 1 && length <= 64, `length ${length}`);
+      assert.equal(isClerkUserId(`user_${'x'.repeat(length)}`), length >= 1 && length <= 51, `length ${length}`);
     }
   });
 });
