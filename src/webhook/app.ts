@@ -6,7 +6,7 @@ import { isTemporalUnavailable, withTemporalDeadline } from '../client/connectio
 import { startDeprovisioning } from '../client/deprovisioning.js';
 import { startProvisioning } from '../client/provisioning.js';
 import { databaseStatus } from '../client/status.js';
-import { clerkUserId, parseClerkEvent } from '../clerk/events.js';
+import { clerkUserId, eventTime, parseClerkEvent } from '../clerk/events.js';
 import type { WebhookConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { demoRouter } from './demo.js';
@@ -93,7 +93,13 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
         const result = await withTemporalDeadline(temporal, () => {
           if (event.type === 'user.deleted') {
             const { gracePeriodMs } = config.deletion;
-            return startDeprovisioning(temporal, taskQueue, { userId, reason: 'user.deleted', gracePeriodMs });
+            return startDeprovisioning(temporal, taskQueue, {
+              userId,
+              reason: 'user.deleted',
+              gracePeriodMs,
+              eventId: svixId,
+              eventAt: eventTime(event.timestamp).toISOString(),
+            });
           }
           const hints = signUpRegionHints(event, geo);
           if (hints.regionIgnored) log.warn({ userId, reason: hints.regionIgnored }, 'sign-up region ignored');

@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -16,6 +17,7 @@ import {
   MAX_KEPT_IDS,
   RECONCILE_LIMITS,
   reconcileProgressQuery,
+  WRONG_INSTANCE_MIN_ORPHANS,
   type ReconcileCarry,
   type ReconcileInput,
   type ReconcilePhase,
@@ -93,6 +95,7 @@ export async function reconcileDatabases(input: ReconcileInput): Promise<Reconci
     databasesTotal: carry.databasesTotal,
     startedAt: carry.startedAt,
     runs: carry.runs,
+    removalRefused: carry.removalRefused,
   });
   setHandler(reconcileProgressQuery, progress);
   /** Progress in the Temporal UI: current details and memo, after every page. */
@@ -138,6 +141,19 @@ export async function reconcileDatabases(input: ReconcileInput): Promise<Reconci
     return ids.length < input.pageSize ? 'databases' : 'users';
   }
 
+  /**
+   * The wrong-key guard: a Clerk instance that knows none of the users of many databases is not this
+   * deployment's (or is empty), and would have every database removed. Each deprovisioning run also asks Clerk
+   * about its own user before it drops anything.
+   */
+  function refuseRemovalIfClerkKnowsNone(): void {
+    if (counters.orphans < WRONG_INSTANCE_MIN_ORPHANS || counters.orphans < counters.databasesScanned) return;
+    carry.removalRefused =
+      `Clerk knows none of the ${counters.orphans} users with a database checked so far: no database is removed ` +
+      '(check that CLERK_SECRET_KEY and CLERK_API_URL are those of this deployment’s Clerk instance)';
+    log.warn('reconcile: orphan removal refused', { orphans: counters.orphans, reason: carry.removalRefused });
+  }
+
   /** Scans the next page of tenant databases; answers the phase that follows. */
   async function scanDatabasePage(): Promise<ReconcilePhase> {
     const page = await acts.db.listTenantPage({ after: carry.databaseCursor, limit: input.pageSize });
@@ -151,11 +167,17 @@ export async function reconcileDatabases(input: ReconcileInput): Promise<Reconci
     counters.databasesScanned += ids.length;
     counters.orphans += orphans.length;
     keep(carry.orphans, orphans);
-    const removable = removing ? orphans.slice(0, Math.max(0, input.maxRemovals - counters.orphansRemoved)) : [];
+    if (removing && carry.removalRefused === undefined && patched('reconcile-wrong-instance-guard')) {
+      refuseRemovalIfClerkKnowsNone();
+    }
+    const removable =
+      removing && carry.removalRefused === undefined
+        ? orphans.slice(0, Math.max(0, input.maxRemovals - counters.orphansRemoved))
+        : [];
     if (removable.length > 0) {
       counters.orphansRemoved += recordRepairs(await acts.db.startDeprovisioningFor(removable), 'deprovision');
     }
-    if (removing && removable.length < orphans.length) {
+    if (removing && carry.removalRefused === undefined && removable.length < orphans.length) {
       log.warn('reconcile: more orphans than maxRemovals; the rest are only reported', {
         maxRemovals: input.maxRemovals,
       });
