@@ -85,6 +85,8 @@ export interface ReconcileCarry {
   runs: number;
   /** Why orphan removal was refused for this run (the wrong-instance guard); absent when it was not. */
   removalRefused?: string;
+  /** Orphans held back while Clerk has known none of the users checked (fewer than WRONG_INSTANCE_MIN_ORPHANS). */
+  heldOrphans?: string[];
 }
 
 export interface ReconcileProgress extends ReconcileCounters {
