@@ -216,3 +216,60 @@ describe('reconciliation: users without a database, databases without a user', (
     assert.equal(await tenantsLeft(), HEALTHY + 1);
   });
 });
+
+describe('reconciliation in a small deployment whose every user left (fewer databases than the guard needs)', () => {
+  let postgres: EmbeddedPostgresHandle;
+  let standIn: ClerkStandIn;
+  let provider: DatabaseProvider;
+  let worker: RunningWorker;
+  const taskQueue = `reconcile-small-${randomToken(6)}`;
+  const gone = [newUserId(), newUserId()];
+
+  before(async () => {
+    const temporal = await testTemporal();
+    postgres = await startThrowawayPostgres('reconcile-small');
+    const secretKey = `sk_test_${randomToken(24)}`;
+    standIn = await startClerkStandIn({ secretKey }); // no users: both left
+    const passwordSecret = randomToken(32);
+    provider = createPostgresProvider({ adminUrl: postgres.url, passwordSecret, region: 'local' });
+    for (const userId of gone) await provider.create(userId, {});
+    const config = loadConfig(
+      {
+        DATABASE_URL: postgres.url,
+        TENANT_PASSWORD_SECRET: passwordSecret,
+        CLERK_SECRET_KEY: secretKey,
+        CLERK_API_URL: standIn.url,
+        TASK_QUEUE: taskQueue,
+        TEMPORAL_ADDRESS: temporal.connection.options.address ?? '',
+        RECONCILE_INTERVAL: 'off',
+        LOG_LEVEL: 'warn',
+      },
+      'worker',
+    );
+    worker = await runWorker(config, { connection: temporal.nativeConnection });
+  });
+  after(async () => {
+    await worker?.shutdown();
+    await provider?.close();
+    await standIn?.stop();
+    await postgres?.stop();
+  });
+
+  test('the orphans held back while Clerk knew none of their users are removed at the end of the scan', async () => {
+    const { client } = await testTemporal();
+    const report = await client.workflow.execute(reconcileDatabases, {
+      workflowId: `reconcile-test-${randomToken(6)}`,
+      taskQueue,
+      args: [{ dryRun: false, removeOrphans: true, pageSize: 1, maxRemovals: 10, maxHistoryEvents: 1_000 }],
+    });
+    assert.equal(report.orphans, 2);
+    assert.equal(report.orphansRemoved, 2);
+    assert.equal(report.removalRefused, undefined);
+    for (const userId of gone) {
+      await eventually(
+        async () => (await databaseCount(postgres.url, tenantDatabaseName(userId))) === 0,
+        `${userId} dropped`,
+      );
+    }
+  });
+});
