@@ -1,7 +1,9 @@
 import { heartbeat, sleep } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { DatabaseProvider } from '../providers/types.js';
+import { deprovisionWorkflowId } from '../workflows/deprovision-state.js';
 import { provisionWorkflowId } from '../workflows/provision-state.js';
+import { STATUS } from '../workflows/search-attributes.js';
 
 const CLOSE_POLL_MS = 500;
 
@@ -38,6 +40,19 @@ export function createDeprovisionActivities({ provider, temporal }: { provider: 
         status = await runStatus(handle);
       }
       return { provisioning: status ?? 'none' };
+    },
+    /**
+     * When the user's database was last restored (ISO), from the closed deprovisioning runs that ended
+     * `restored`: Temporal keeps them whether or not the Clerk user still exists, where Clerk metadata would
+     * be gone with the user. Undefined when it never was.
+     */
+    lastRestoredAt: async (userId: string): Promise<string | undefined> => {
+      const query = `WorkflowId = '${deprovisionWorkflowId(userId)}' AND ${STATUS.name} = 'restored'`;
+      let last: Date | undefined;
+      for await (const run of temporal.workflow.list({ query })) {
+        if (run.closeTime && (!last || run.closeTime > last)) last = run.closeTime;
+      }
+      return last?.toISOString();
     },
     /** Shuts the tenant out for the grace period; `kept` is false when there is no database to keep. */
     lockDatabase: async (userId: string): Promise<{ kept: boolean; locked: boolean }> => {

@@ -44,6 +44,13 @@ export type UserCreatedEvent = z.infer<typeof userCreated>;
 export type UserDeletedEvent = z.infer<typeof userDeleted>;
 export type ClerkEvent = UserCreatedEvent | UserDeletedEvent | { type: 'ignored'; eventType: string };
 
+/** Below this a timestamp is in seconds (1e12 ms is September 2001; 1e12 s is tens of millennia away). */
+const MILLISECONDS_FROM = 1e12;
+
+/** When Clerk sent the event, whichever unit its `timestamp` is in. */
+export const eventTime = (timestamp: number): Date =>
+  new Date(timestamp < MILLISECONDS_FROM ? timestamp * 1000 : timestamp);
+
 export type ParseResult = { ok: true; event: ClerkEvent } | { ok: false; problems: string[] };
 
 function describe(error: z.ZodError): string[] {

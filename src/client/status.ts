@@ -1,6 +1,10 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { CommonConfig } from '../config/index.js';
-import { deprovisionWorkflowId, type DeprovisionState } from '../workflows/deprovision-state.js';
+import {
+  DATABASE_KEPT_STATUSES,
+  deprovisionWorkflowId,
+  type DeprovisionState,
+} from '../workflows/deprovision-state.js';
 import { provisionWorkflowId, type ProvisionState } from '../workflows/provision-state.js';
 import { temporalUiUrl, withTemporalDeadline } from './connection.js';
 
@@ -67,7 +71,7 @@ export async function databaseStatus(
     ]),
   );
   const steps = provisioning?.steps ?? [];
-  if (deletion && deletion.status !== 'restored') {
+  if (deletion && !(DATABASE_KEPT_STATUSES as readonly string[]).includes(deletion.status)) {
     const workflowId = deprovisionWorkflowId(userId);
     const deleted = deletion.status === 'deleted';
     return {

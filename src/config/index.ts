@@ -1,6 +1,7 @@
 import { Requirements } from './requirements.js';
 import { ROLES, type ProcessRole, type RoleConfigs } from './roles.js';
 import { envSchema } from './schema.js';
+import { sampleSecretProblems } from './secrets.js';
 
 export type {
   ClerkApiSettings,
@@ -30,11 +31,15 @@ export class ConfigError extends Error {
  */
 export function loadConfig<R extends ProcessRole>(rawEnv: Record<string, string | undefined>, role: R): RoleConfigs[R] {
   const parsed = envSchema.safeParse(rawEnv);
+  const clerkApiUrl = rawEnv.CLERK_API_URL?.trim() || undefined;
+  const samples =
+    clerkApiUrl === undefined || URL.canParse(clerkApiUrl) ? sampleSecretProblems(rawEnv, clerkApiUrl) : [];
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    throw new ConfigError([...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`), ...samples]);
   }
   const required = new Requirements();
   const config = ROLES[role](parsed.data, rawEnv, required);
-  if (required.problems.length > 0) throw new ConfigError(required.problems);
+  const problems = [...required.problems, ...samples];
+  if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -150,7 +150,13 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
     },
     demo: { provider: env.DB_PROVIDER, regions: configuredRegions(env) },
     hookdeck: {
-      webhookSecret: env.HOOKDECK_WEBHOOK_SECRET,
+      webhookSecret: env.HOOKDECK_REQUIRED
+        ? required.need(
+            env.HOOKDECK_WEBHOOK_SECRET,
+            'HOOKDECK_WEBHOOK_SECRET',
+            'HOOKDECK_REQUIRED=true: deliveries are checked against it',
+          )
+        : env.HOOKDECK_WEBHOOK_SECRET,
       required: env.HOOKDECK_REQUIRED,
       acceptWithoutSvix: env.HOOKDECK_ACCEPT_WITHOUT_SVIX,
       svixMaxAgeSeconds: env.HOOKDECK_SVIX_MAX_AGE_SECONDS,

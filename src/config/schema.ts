@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { REGION_NAME_RULE, isRegionName } from '../domain/index.js';
 import { parsePostgresRegions, parseRegionByCountry } from './regions.js';
+import {
+  isStrongSigningSecret,
+  isStrongString,
+  MAX_HOOKDECK_SVIX_MAX_AGE_SECONDS,
+  MIN_HOOKDECK_SECRET_CHARS,
+  MIN_SIGNING_SECRET_BYTES,
+  MIN_TENANT_PASSWORD_SECRET_CHARS,
+} from './secrets.js';
 
 export const PROVIDERS = ['postgres', 'xata', 'xata-lite'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -68,6 +76,16 @@ const port = (fallback: number) =>
     })
     .transform((v) => (v === undefined ? fallback : Number(v)));
 
+const signingSecret = optionalString.refine((v) => v === undefined || isStrongSigningSecret(v), {
+  message: `must be whsec_ followed by base64 of at least ${MIN_SIGNING_SECRET_BYTES} bytes (copy it from the Clerk dashboard)`,
+});
+
+/** A secret of at least `minChars` characters, not one character repeated. */
+const strongString = (minChars: number, why: string) =>
+  optionalString.refine((v) => v === undefined || isStrongString(v, minChars), {
+    message: `must be at least ${minChars} characters, not one character repeated (${why})`,
+  });
+
 const booleanFlag = (fallback: boolean) =>
   optionalString
     .refine((v) => v === undefined || v === 'true' || v === 'false', { message: 'must be true or false' })
@@ -121,17 +139,15 @@ export const envSchema = z.object({
   CLERK_SECRET_KEY: optionalString,
   CLERK_API_URL: url('Clerk Backend API'),
   CLERK_PUBLISHABLE_KEY: optionalString,
-  CLERK_WEBHOOK_SIGNING_SECRET: optionalString,
-  CLERK_WEBHOOK_SECRET: optionalString,
+  CLERK_WEBHOOK_SIGNING_SECRET: signingSecret,
+  CLERK_WEBHOOK_SECRET: signingSecret,
 
   DB_PROVIDER: z
     .enum(PROVIDERS, { message: `must be one of ${PROVIDERS.join(', ')}` })
     .optional()
     .transform((v) => v ?? 'postgres'),
   DATABASE_URL: postgresUrl,
-  TENANT_PASSWORD_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, {
-    message: 'must be at least 32 characters (tenant passwords are derived from it)',
-  }),
+  TENANT_PASSWORD_SECRET: strongString(MIN_TENANT_PASSWORD_SECRET_CHARS, 'tenant passwords are derived from it'),
   POSTGRES_REGION: regionName.transform((v) => v ?? 'local'),
   POSTGRES_REGIONS: parsedList(parsePostgresRegions),
   REGION_BY_COUNTRY: parsedList(parseRegionByCountry),
@@ -160,11 +176,13 @@ export const envSchema = z.object({
   XATA_LITE_POSTGRES_USER: optionalString,
   XATA_LITE_POSTGRES_DATABASE: optionalString,
 
-  HOOKDECK_WEBHOOK_SECRET: optionalString,
+  HOOKDECK_WEBHOOK_SECRET: strongString(MIN_HOOKDECK_SECRET_CHARS, "the Hookdeck project's signing secret"),
   HOOKDECK_API_KEY: optionalString,
   HOOKDECK_REQUIRED: booleanFlag(false),
   HOOKDECK_ACCEPT_WITHOUT_SVIX: booleanFlag(false),
-  HOOKDECK_SVIX_MAX_AGE_SECONDS: positiveInt(86_400),
+  HOOKDECK_SVIX_MAX_AGE_SECONDS: positiveInt(86_400).refine((v) => v <= MAX_HOOKDECK_SVIX_MAX_AGE_SECONDS, {
+    message: `must be at most ${MAX_HOOKDECK_SVIX_MAX_AGE_SECONDS} (7 days: Hookdeck stops retrying by then; longer only widens the replay window)`,
+  }),
 
   RECONCILE_INTERVAL: readAs(
     (v) => (v === 'off' ? null : reconcileIntervalMs(v)),

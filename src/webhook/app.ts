@@ -6,7 +6,7 @@ import { isTemporalUnavailable, withTemporalDeadline } from '../client/connectio
 import { startDeprovisioning } from '../client/deprovisioning.js';
 import { startProvisioning } from '../client/provisioning.js';
 import { databaseStatus } from '../client/status.js';
-import { clerkUserId, parseClerkEvent } from '../clerk/events.js';
+import { clerkUserId, eventTime, parseClerkEvent } from '../clerk/events.js';
 import type { WebhookConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { demoRouter } from './demo.js';
@@ -64,8 +64,9 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const verified = verify(raw, req.headers);
       if (!verified.ok) {
-        log.warn({ reason: verified.reason }, 'webhook refused: signature');
-        return sendError(res, 401, 'invalid_signature', `Signature check failed: ${verified.reason}`);
+        // Which check failed is for our log only: telling the caller would help a forger.
+        log.warn({ check: verified.check, reason: verified.reason }, 'webhook refused: signature');
+        return sendError(res, 401, 'invalid_signature', 'signature check failed');
       }
       log.debug({ via: verified.via }, 'signature verified');
       let body: unknown;
@@ -92,7 +93,13 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
         const result = await withTemporalDeadline(temporal, () => {
           if (event.type === 'user.deleted') {
             const { gracePeriodMs } = config.deletion;
-            return startDeprovisioning(temporal, taskQueue, { userId, reason: 'user.deleted', gracePeriodMs });
+            return startDeprovisioning(temporal, taskQueue, {
+              userId,
+              reason: 'user.deleted',
+              gracePeriodMs,
+              eventId: svixId,
+              eventAt: eventTime(event.timestamp).toISOString(),
+            });
           }
           const hints = signUpRegionHints(event, geo);
           if (hints.regionIgnored) log.warn({ userId, reason: hints.regionIgnored }, 'sign-up region ignored');

@@ -1,10 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'svix';
-import { createSvixVerifier } from './verify.js';
+import { createSvixVerifier, svixFailedCheck, type FailedCheck } from './verify.js';
 
 export type WebhookHeaders = Record<string, string | string[] | undefined>;
 
-export type WebhookVerdict = { ok: true; via: 'svix' | 'hookdeck' | 'hookdeck+svix' } | { ok: false; reason: string };
+export type WebhookVerdict =
+  { ok: true; via: 'svix' | 'hookdeck' | 'hookdeck+svix' } | { ok: false; check: FailedCheck; reason: string };
 
 export interface WebhookVerifierOptions {
   /** Clerk's Svix signing secret (`whsec_…`, CLERK_WEBHOOK_SIGNING_SECRET). */
@@ -116,25 +117,39 @@ export function createWebhookVerifier(options: WebhookVerifierOptions) {
       hasHeader(headers, HOOKDECK_SIGNATURE_HEADER) || hasHeader(headers, HOOKDECK_ROTATED_SIGNATURE_HEADER);
     if (!hookdeckSecret || !viaHookdeck) {
       if (hookdeckSecret && options.requireHookdeck) {
-        return { ok: false, reason: `missing ${HOOKDECK_SIGNATURE_HEADER} (deliveries must come through Hookdeck)` };
+        return {
+          ok: false,
+          check: 'hookdeck',
+          reason: `missing ${HOOKDECK_SIGNATURE_HEADER} (deliveries must come through Hookdeck)`,
+        };
       }
       const verdict = plainSvix(rawBody, headers);
-      return verdict.ok ? { ok: true, via: 'svix' } : { ok: false, reason: verdict.reason };
+      return verdict.ok ? { ok: true, via: 'svix' } : verdict;
     }
 
     if (!hookdeckSignatureMatches(rawBody, headers, hookdeckSecret)) {
-      return { ok: false, reason: 'Hookdeck signature does not match' };
+      return { ok: false, check: 'hookdeck', reason: 'Hookdeck signature does not match' };
     }
     const hasSvixHeaders = SVIX_HEADERS.some((name) => hasHeader(headers, name));
     if (hasSvixHeaders) {
       const problem = svixWithinWindow(rawBody, headers, maxAge, now());
-      return problem ? { ok: false, reason: `Svix (via Hookdeck): ${problem}` } : { ok: true, via: 'hookdeck+svix' };
+      return problem
+        ? { ok: false, check: svixFailedCheck(problem), reason: `Svix (via Hookdeck): ${problem}` }
+        : { ok: true, via: 'hookdeck+svix' };
     }
     if (!options.acceptHookdeckWithoutSvix) {
-      return { ok: false, reason: 'Hookdeck delivery without svix-* headers (Clerk signature required)' };
+      return {
+        ok: false,
+        check: 'svix',
+        reason: 'Hookdeck delivery without svix-* headers (Clerk signature required)',
+      };
     }
     if (headerValue(headers, HOOKDECK_VERIFIED_HEADER) !== 'true') {
-      return { ok: false, reason: `Hookdeck did not verify the source (${HOOKDECK_VERIFIED_HEADER} is not "true")` };
+      return {
+        ok: false,
+        check: 'hookdeck',
+        reason: `Hookdeck did not verify the source (${HOOKDECK_VERIFIED_HEADER} is not "true")`,
+      };
     }
     return { ok: true, via: 'hookdeck' };
   };

@@ -1,6 +1,12 @@
 import { Webhook, WebhookVerificationError } from 'svix';
 
-export type VerifyResult = { ok: true } | { ok: false; reason: string };
+/** Which check refused a delivery: for the log only, the caller learns nothing but that the check failed. */
+export type FailedCheck = 'svix' | 'hookdeck' | 'timestamp';
+
+export type VerifyResult = { ok: true } | { ok: false; check: FailedCheck; reason: string };
+
+/** svix's own messages for a timestamp outside its window ("Message timestamp too old" / "too new"). */
+export const svixFailedCheck = (reason: string): FailedCheck => (/timestamp/i.test(reason) ? 'timestamp' : 'svix');
 
 /**
  * Checks the Svix signature over the raw body bytes (constant-time, ±5 min timestamp tolerance, any one
@@ -21,7 +27,9 @@ export function createSvixVerifier(signingSecret: string) {
       });
       return { ok: true };
     } catch (error) {
-      if (error instanceof WebhookVerificationError) return { ok: false, reason: error.message };
+      if (error instanceof WebhookVerificationError) {
+        return { ok: false, check: svixFailedCheck(error.message), reason: error.message };
+      }
       // svix parses the body only once a signature matched: a signed body that is not JSON is the caller's to refuse.
       if (error instanceof SyntaxError) return { ok: true };
       throw error;

@@ -4,6 +4,7 @@ import {
   defineQuery,
   defineUpdate,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -20,6 +21,30 @@ export const restoreUpdate = defineUpdate<DeprovisionState>('restore');
 
 const db = proxyActivities<DeprovisionActivities>(deprovisionOptions);
 const provisioning = proxyActivities<DeprovisionActivities>(stopProvisioningOptions);
+
+/**
+ * Why a deletion must not go ahead, or undefined when it may. The event alone is not trusted: one older than the
+ * user's last restore is a late retry or replay (`ignored`); and unless an operator asked, Clerk must confirm the
+ * user is gone (a 404), so a forged or mistaken `user.deleted` or a misjudged orphan keeps the database (`kept`).
+ */
+async function confirmDeletion(
+  input: DeprovisionInput,
+  clerk: Pick<ProvisionClerkActivities, 'clerkUserExists'>,
+): Promise<{ status: 'ignored' | 'kept'; state: Partial<DeprovisionState> } | undefined> {
+  const { userId, reason, eventId, eventAt } = input;
+  if (eventAt !== undefined) {
+    const restoredAt = await db.lastRestoredAt(userId);
+    if (restoredAt !== undefined && Date.parse(eventAt) < Date.parse(restoredAt)) {
+      log.warn('deletion ignored: the event is older than the last restore', { userId, eventId, eventAt, restoredAt });
+      return { status: 'ignored', state: { restoredAt } };
+    }
+  }
+  if (reason !== 'operator' && (await clerk.clerkUserExists(userId))) {
+    log.warn('DELETION REFUSED: Clerk still has this user; the database is kept', { userId, eventId, reason });
+    return { status: 'kept', state: {} };
+  }
+  return undefined;
+}
 
 /**
  * Removes the user's database. Keyed by `deprovision-db-<userId>`. Stops the user's provisioning run first
@@ -52,6 +77,15 @@ export async function deprovisionDatabase(input: DeprovisionInput): Promise<Depr
     state.status = status;
     upsertSearchAttributes([{ key: STATUS, value: status }]);
   };
+
+  if (patched('deprovision-trusts-clerk')) {
+    const verdict = await confirmDeletion(input, clerk);
+    if (verdict) {
+      Object.assign(state, verdict.state);
+      setStatus(verdict.status);
+      return state;
+    }
+  }
 
   ({ provisioning: state.provisioning } = await provisioning.stopProvisioning(userId));
 

@@ -53,6 +53,12 @@ export interface ReconcileCounters {
   failed: number;
 }
 
+/**
+ * Orphan removal is refused for a run once at least this many databases were checked and Clerk knew none of
+ * their users: that is what a worker pointed at the wrong (or an empty) Clerk instance sees, not a real fleet.
+ */
+export const WRONG_INSTANCE_MIN_ORPHANS = 3;
+
 /** Ids listed in the report (users to provision, orphans, failures); beyond that they are only counted. */
 export const MAX_KEPT_IDS = 1_000;
 
@@ -77,6 +83,10 @@ export interface ReconcileCarry {
   orphans: string[];
   failures: ReconcileFailure[];
   runs: number;
+  /** Why orphan removal was refused for this run (the wrong-instance guard); absent when it was not. */
+  removalRefused?: string;
+  /** Orphans held back while Clerk has known none of the users checked (fewer than WRONG_INSTANCE_MIN_ORPHANS). */
+  heldOrphans?: string[];
 }
 
 export interface ReconcileProgress extends ReconcileCounters {
@@ -89,6 +99,8 @@ export interface ReconcileProgress extends ReconcileCounters {
   databasesTotal?: number;
   startedAt: string;
   runs: number;
+  /** Why orphan removal was refused (Clerk knew none of the users with a database); orphans are only reported. */
+  removalRefused?: string;
 }
 
 /** The result: the plan (dry run) or what was done, with the ids concerned (up to MAX_KEPT_IDS of each). */
@@ -117,6 +129,7 @@ export function describeReconcile(p: ReconcileProgress): string {
     `${p.orphans} orphans${p.removeOrphans && !p.dryRun ? ` (${p.orphansRemoved} removed)` : ''}`,
   ];
   if (p.failed > 0) parts.push(`${p.failed} failed`);
+  if (p.removalRefused) parts.push('removal refused');
   return parts.join(' · ');
 }
 

@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -16,6 +17,7 @@ import {
   MAX_KEPT_IDS,
   RECONCILE_LIMITS,
   reconcileProgressQuery,
+  WRONG_INSTANCE_MIN_ORPHANS,
   type ReconcileCarry,
   type ReconcileInput,
   type ReconcilePhase,
@@ -93,6 +95,7 @@ export async function reconcileDatabases(input: ReconcileInput): Promise<Reconci
     databasesTotal: carry.databasesTotal,
     startedAt: carry.startedAt,
     runs: carry.runs,
+    removalRefused: carry.removalRefused,
   });
   setHandler(reconcileProgressQuery, progress);
   /** Progress in the Temporal UI: current details and memo, after every page. */
@@ -138,6 +141,45 @@ export async function reconcileDatabases(input: ReconcileInput): Promise<Reconci
     return ids.length < input.pageSize ? 'databases' : 'users';
   }
 
+  /**
+   * The wrong-key guard: a Clerk instance that knows none of the users of many databases is not this
+   * deployment's (or is empty), and would have every database removed. So while Clerk has known none of the
+   * users checked, orphans are held back: released once it knows one, refused for the whole run once
+   * WRONG_INSTANCE_MIN_ORPHANS are held. Each deprovisioning run also asks Clerk about its own user before it
+   * drops anything. Answers the orphans that may be removed now.
+   */
+  function guardRemovals(orphans: string[]): string[] {
+    if (carry.removalRefused !== undefined) return [];
+    const held = carry.heldOrphans ?? [];
+    if (counters.orphans < counters.databasesScanned) {
+      carry.heldOrphans = [];
+      return [...held, ...orphans];
+    }
+    if (counters.orphans < WRONG_INSTANCE_MIN_ORPHANS) {
+      carry.heldOrphans = [...held, ...orphans];
+      return [];
+    }
+    carry.heldOrphans = [];
+    carry.removalRefused =
+      `Clerk knows none of the ${counters.orphans} users with a database checked: no database is removed ` +
+      '(check that CLERK_SECRET_KEY and CLERK_API_URL are those of this deployment’s Clerk instance)';
+    log.warn('reconcile: orphan removal refused', { orphans: counters.orphans, reason: carry.removalRefused });
+    return [];
+  }
+
+  /** Starts deprovisioning for these orphans, at most `maxRemovals` a run (the rest are only reported). */
+  async function removeOrphans(candidates: string[]): Promise<void> {
+    const removable = candidates.slice(0, Math.max(0, input.maxRemovals - counters.orphansRemoved));
+    if (removable.length > 0) {
+      counters.orphansRemoved += recordRepairs(await acts.db.startDeprovisioningFor(removable), 'deprovision');
+    }
+    if (removable.length < candidates.length) {
+      log.warn('reconcile: more orphans than maxRemovals; the rest are only reported', {
+        maxRemovals: input.maxRemovals,
+      });
+    }
+  }
+
   /** Scans the next page of tenant databases; answers the phase that follows. */
   async function scanDatabasePage(): Promise<ReconcilePhase> {
     const page = await acts.db.listTenantPage({ after: carry.databaseCursor, limit: input.pageSize });
@@ -151,14 +193,8 @@ export async function reconcileDatabases(input: ReconcileInput): Promise<Reconci
     counters.databasesScanned += ids.length;
     counters.orphans += orphans.length;
     keep(carry.orphans, orphans);
-    const removable = removing ? orphans.slice(0, Math.max(0, input.maxRemovals - counters.orphansRemoved)) : [];
-    if (removable.length > 0) {
-      counters.orphansRemoved += recordRepairs(await acts.db.startDeprovisioningFor(removable), 'deprovision');
-    }
-    if (removing && removable.length < orphans.length) {
-      log.warn('reconcile: more orphans than maxRemovals; the rest are only reported', {
-        maxRemovals: input.maxRemovals,
-      });
+    if (removing) {
+      await removeOrphans(patched('reconcile-wrong-instance-guard') ? guardRemovals(orphans) : orphans);
     }
     carry.databaseCursor = page.tenants.at(-1)?.name ?? carry.databaseCursor;
     return page.remaining <= page.tenants.length ? 'done' : 'databases';
@@ -172,6 +208,13 @@ export async function reconcileDatabases(input: ReconcileInput): Promise<Reconci
     if (carry.phase !== 'done' && (info.continueAsNewSuggested || info.historyLength >= input.maxHistoryEvents)) {
       return continueAsNew<typeof reconcileDatabases>({ ...input, carried: carry });
     }
+  }
+
+  // Fewer than WRONG_INSTANCE_MIN_ORPHANS databases, none of whose users Clerk knows: a small deployment whose
+  // users all left, not a wrong instance.
+  if (carry.heldOrphans?.length) {
+    await removeOrphans(carry.heldOrphans);
+    carry.heldOrphans = [];
   }
 
   const report: ReconcileReport = {

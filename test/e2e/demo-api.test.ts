@@ -16,7 +16,10 @@ const closers: Array<() => Promise<void>> = [];
 
 /** The demo router on a real HTTP server, talking to a real Clerk stand-in through @clerk/backend. */
 async function serve(env: Record<string, string>): Promise<string> {
-  const config = loadConfig({ CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_demo', ...env }, 'webhook');
+  const config = loadConfig(
+    { CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_ZGVtby1zaWduaW5nLXNlY3JldC0yNC1ieXRlcyE=', ...env },
+    'webhook',
+  );
   const app = express().use(demoRouter({ config, clerk: createClerkApi({ secretKey, apiUrl: standIn.url }) }));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolveListen) => server.once('listening', resolveListen));
@@ -157,7 +160,13 @@ test('with a real Clerk publishable key the page mounts hosted sign-up and the a
   }
   assert.equal(
     demoMode(
-      loadConfig({ CLERK_API_URL: 'https://api.clerk.com', CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_demo' }, 'webhook'),
+      loadConfig(
+        {
+          CLERK_API_URL: 'https://api.clerk.com',
+          CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_ZGVtby1zaWduaW5nLXNlY3JldC0yNC1ieXRlcyE=',
+        },
+        'webhook',
+      ),
     ),
     'unavailable',
   );

@@ -59,7 +59,7 @@ describe('createWebhookVerifier with a Hookdeck secret', () => {
 
   test('a signature made with another secret is refused', () => {
     const verdict = verify(body, viaHookdeck(body, { 'x-hookdeck-signature': hookdeckSign(body, 'other-secret') }));
-    assert.deepEqual(verdict, { ok: false, reason: 'Hookdeck signature does not match' });
+    assert.deepEqual(verdict, { ok: false, check: 'hookdeck', reason: 'Hookdeck signature does not match' });
   });
 
   test('during rotation, a match in x-hookdeck-signature-2 passes; neither matching is refused', () => {

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { eventually, newUserId, startPipeline, userCreatedEvent, type Pipeline } from '../helpers/pipeline.js';
+import {
+  capturedLogs,
+  eventually,
+  newUserId,
+  startPipeline,
+  userCreatedEvent,
+  type Pipeline,
+} from '../helpers/pipeline.js';
 import { provisioningExists, workflowExists, workflowIdsOnTaskQueue } from '../helpers/workflows.js';
 
 const MAX_BODY_BYTES = 4096;
@@ -76,9 +83,25 @@ describe('webhook input: every refusal has the documented status and shape, and 
 
   test('correctly signed but 6 minutes old (replay outside ±5 min) → 401; 6 minutes ahead → 401', async () => {
     for (const offsetMs of [-6 * 60_000, 6 * 60_000]) {
-      const answer = await p.postEvent(userCreatedEvent(refused()), { signedAt: new Date(Date.now() + offsetMs) });
-      assertError(answer, 401, 'invalid_signature', /timestamp/i);
+      const svixId = `msg_stale_${newUserId()}`;
+      const signedAt = new Date(Date.now() + offsetMs);
+      const answer = await p.postEvent(userCreatedEvent(refused()), { svixId, signedAt });
+      // The caller learns only that the check failed; the log says which one.
+      assertError(answer, 401, 'invalid_signature', /^signature check failed$/);
+      const line = capturedLogs.find((l) => l.includes(svixId) && l.includes('webhook refused: signature'));
+      assert.match(line ?? '', /"check":"timestamp"/);
     }
+  });
+
+  test('a forged signature → 401 with no detail; the log names the svix check', async () => {
+    const svixId = `msg_forged_${newUserId()}`;
+    const answer = await p.postEvent(userCreatedEvent(refused()), {
+      svixId,
+      headers: { 'svix-signature': 'v1,Zm9yZ2Vk' },
+    });
+    assertError(answer, 401, 'invalid_signature', /^signature check failed$/);
+    const line = capturedLogs.find((l) => l.includes(svixId) && l.includes('webhook refused: signature'));
+    assert.match(line ?? '', /"check":"svix"/);
   });
 
   test('a body changed after signing → 401', async () => {

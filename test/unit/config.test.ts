@@ -5,9 +5,10 @@ import { ConfigError, loadConfig, type ProcessRole } from '../../src/config/inde
 const worker = {
   CLERK_SECRET_KEY: 'sk_test_x',
   DATABASE_URL: 'postgres://postgres:pw@localhost:5432/postgres',
-  TENANT_PASSWORD_SECRET: 'a'.repeat(32),
+  TENANT_PASSWORD_SECRET: 'tenant-password-secret-for-unit-tests',
 };
-const webhook = { CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_x' };
+const SIGNING_SECRET = `whsec_${Buffer.from('unit-test-signing-secret-0123456789').toString('base64')}`;
+const webhook = { CLERK_WEBHOOK_SIGNING_SECRET: SIGNING_SECRET };
 
 function problems(env: Record<string, string>, role: ProcessRole): string[] {
   try {
@@ -18,6 +19,8 @@ function problems(env: Record<string, string>, role: ProcessRole): string[] {
   }
   assert.fail('expected a ConfigError');
 }
+
+const HOOKDECK_SECRET = 'hookdeck-signing-secret-for-tests';
 
 const names = (found: string[]) => found.map((p) => p.split(':')[0]);
 
@@ -41,7 +44,10 @@ test('every missing variable is named at once, for the role that needs it', () =
   assert.deepEqual(names(problems({}, 'ops')), ['CLERK_SECRET_KEY', 'DATABASE_URL', 'TENANT_PASSWORD_SECRET']);
   assert.deepEqual(names(problems({}, 'webhook')), ['CLERK_WEBHOOK_SIGNING_SECRET']);
   assert.doesNotThrow(() => loadConfig({}, 'client'));
-  assert.equal(loadConfig({ CLERK_WEBHOOK_SECRET: 'whsec_y' }, 'webhook').clerk.webhookSigningSecret, 'whsec_y');
+  assert.equal(
+    loadConfig({ CLERK_WEBHOOK_SECRET: SIGNING_SECRET }, 'webhook').clerk.webhookSigningSecret,
+    SIGNING_SECRET,
+  );
 });
 
 test('invalid values are refused with the variable and the rule, never the value', () => {
@@ -76,14 +82,14 @@ test('worker: Clerk API, provider, regions by country and reconciliation', () =>
 
 test('webhook: signing secret, Hookdeck, and what the demo shows of the provider without its secrets', () => {
   const config = loadConfig(
-    { ...webhook, ...worker, PORT: '0', HOOKDECK_WEBHOOK_SECRET: 'hd', POSTGRES_REGION: 'eu' },
+    { ...webhook, ...worker, PORT: '0', HOOKDECK_WEBHOOK_SECRET: HOOKDECK_SECRET, POSTGRES_REGION: 'eu' },
     'webhook',
   );
   assert.equal(config.port, 0);
-  assert.equal(config.clerk.webhookSigningSecret, 'whsec_x');
+  assert.equal(config.clerk.webhookSigningSecret, SIGNING_SECRET);
   assert.equal(config.clerk.secretKey, 'sk_test_x');
   assert.deepEqual(config.hookdeck, {
-    webhookSecret: 'hd',
+    webhookSecret: HOOKDECK_SECRET,
     required: false,
     acceptWithoutSvix: false,
     svixMaxAgeSeconds: 86_400,

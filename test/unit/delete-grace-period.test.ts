@@ -4,7 +4,10 @@ import { ConfigError, loadConfig } from '../../src/config/index.js';
 
 const gracePeriodMs = (value?: string) =>
   loadConfig(
-    { CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_x', ...(value === undefined ? {} : { DELETE_GRACE_PERIOD: value }) },
+    {
+      CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_dW5pdC10ZXN0LXNpZ25pbmctc2VjcmV0LTAxMjM0NTY3ODk=',
+      ...(value === undefined ? {} : { DELETE_GRACE_PERIOD: value }),
+    },
     'webhook',
   ).deletion.gracePeriodMs;
 

@@ -123,7 +123,7 @@ describe('signUpRegionHints', () => {
 });
 
 describe('region configuration', () => {
-  const worker = { CLERK_SECRET_KEY: 'sk_test_x', TENANT_PASSWORD_SECRET: 'a'.repeat(32) };
+  const worker = { CLERK_SECRET_KEY: 'sk_test_x', TENANT_PASSWORD_SECRET: 'tenant-password-secret-for-unit-tests' };
   function problems(env: Record<string, string>): string[] {
     try {
       loadConfig(env, 'worker');
