@@ -51,6 +51,9 @@ export function createPostgresRegionsProvider(options: PostgresRegionsOptions): 
 
   return {
     name: 'postgres',
+    async ready() {
+      await Promise.all(all.map((server) => server.ready!()));
+    },
     async regions() {
       return [...names];
     },
