@@ -100,6 +100,10 @@ function reconcileIntervalMs(text: string): number | undefined {
 /** `0` (drop at once) or a duration. */
 const gracePeriodMs = (text: string): number | undefined => (text === '0' ? 0 : durationMs(text));
 
+const passwordSecret = optionalString.refine((v) => v === undefined || v.length >= 32, {
+  message: 'must be at least 32 characters (tenant passwords are derived from it)',
+});
+
 /** Every variable, each checked on its own; which are required depends on the role (roles.ts). */
 export const envSchema = z.object({
   PORT: port(3000),
@@ -129,9 +133,16 @@ export const envSchema = z.object({
     .optional()
     .transform((v) => v ?? 'postgres'),
   DATABASE_URL: postgresUrl,
-  TENANT_PASSWORD_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, {
-    message: 'must be at least 32 characters (tenant passwords are derived from it)',
-  }),
+  TENANT_PASSWORD_SECRET: passwordSecret,
+  TENANT_PASSWORD_SECRET_PREVIOUS: passwordSecret,
+  POSTGRES_KEEP_PUBLIC_CONNECT: booleanFlag(false),
+  TENANT_CONNECTION_LIMIT: positiveInt(10),
+  TENANT_STATEMENT_TIMEOUT: readAs(durationMs, '30s', 'must be a whole number with s, m, h or d (e.g. 30s, 5m)'),
+  TENANT_IDLE_IN_TRANSACTION_TIMEOUT: readAs(
+    durationMs,
+    '60s',
+    'must be a whole number with s, m, h or d (e.g. 60s, 5m)',
+  ),
   POSTGRES_REGION: regionName.transform((v) => v ?? 'local'),
   POSTGRES_REGIONS: parsedList(parsePostgresRegions),
   REGION_BY_COUNTRY: parsedList(parseRegionByCountry),

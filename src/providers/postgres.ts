@@ -10,7 +10,7 @@ import {
   tenantsOffLimits,
   type TenantLimits,
 } from './postgres-hardening.js';
-import { tenantConnectionConfig } from './tenant-connection.js';
+import { workingTenantConnectionConfig } from './tenant-connection.js';
 import { tenantPasswordVerifier } from './tenant-credentials.js';
 import { TENANT_NAME_PREFIX, tenantDatabaseName, userIdFromTenantDatabaseName } from './tenant-names.js';
 import { PermanentProviderError, type DatabaseProvider, type TenantDatabase } from './types.js';
@@ -20,6 +20,8 @@ export interface PostgresProviderOptions {
   adminUrl: string;
   /** TENANT_PASSWORD_SECRET: every tenant role's password is derived from it. */
   passwordSecret: string;
+  /** TENANT_PASSWORD_SECRET_PREVIOUS: tenants not yet rotated still log in with it. */
+  previousPasswordSecret?: string;
   /** The one region this server stands for. */
   region: string;
   /** Admin connections kept open (default 4). */
@@ -46,7 +48,7 @@ const START_LOCK = 'per-user-db: start-up';
 
 /** One PostgreSQL server; each user gets a database of their own, owned by a login role of their own. */
 export function createPostgresProvider(options: PostgresProviderOptions): DatabaseProvider {
-  const { adminUrl, passwordSecret, region, poolSize, keepPublicConnect } = options;
+  const { adminUrl, passwordSecret, previousPasswordSecret, region, poolSize, keepPublicConnect } = options;
   const limits: TenantLimits = { ...DEFAULT_TENANT_LIMITS, ...options.tenantLimits };
   const { password: adminPassword } = parseIntoClientConfig(adminUrl);
   const pool = new pg.Pool({ connectionString: adminUrl, max: poolSize ?? 4, application_name: 'per-user-db' });
@@ -165,7 +167,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
         throw new PermanentProviderError(`"${db.name}" is not a tenant database name`, 'InvalidName');
       }
       // The tenant role itself, so every object the migrations create is owned by the tenant.
-      return tenantConnectionConfig({ adminUrl, passwordSecret }, userId);
+      return workingTenantConnectionConfig({ adminUrl, passwordSecret, previousPasswordSecret }, userId);
     },
 
     async drop(userId) {
@@ -195,6 +197,21 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
           }
           return { existed };
         }),
+      );
+    },
+
+    async rotateCredentials(userId) {
+      const name = tenantDatabaseName(userId);
+      // The verifier is a pure function of the secret and the user id: setting it again changes nothing.
+      const verifier = pg.escapeLiteral(await tenantPasswordVerifier(passwordSecret, userId));
+      return asAdmin(() =>
+        lockedForTenant(name, async (client) => ({
+          existed: await runIfThere(
+            client,
+            `ALTER ROLE ${pg.escapeIdentifier(name)} PASSWORD ${verifier}`,
+            ROLE_MISSING,
+          ),
+        })),
       );
     },
 

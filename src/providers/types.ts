@@ -62,6 +62,11 @@ export interface DatabaseProvider {
   lock?(userId: string): Promise<{ existed: boolean }>;
   /** Undoes `lock` (a deletion restored within its grace period). */
   unlock?(userId: string): Promise<{ existed: boolean }>;
+  /**
+   * Sets the tenant's login to the password derived from the current TENANT_PASSWORD_SECRET (a rotation).
+   * Answers whether there was a tenant. Optional: providers whose credentials are their own have none.
+   */
+  rotateCredentials?(userId: string): Promise<{ existed: boolean }>;
   /** Every tenant database this provider holds, for reconciliation and fleet migrations. */
   list(): AsyncIterable<TenantDatabase>;
   close(): Promise<void>;
