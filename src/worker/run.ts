@@ -35,6 +35,8 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   const { connectionOptions, namespace } = temporalConnectConfig(config);
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions));
   const provider = await createProvider(config.provider);
+  // Refuses to start on a server unsafe for tenants, before any task is taken.
+  await provider.ready?.();
   const migrations = await loadMigrations(config.migrationsDir);
   const clerk = createClerkApi(config.clerk);
   const { taskQueue, clerkTaskQueue, maxConcurrentActivities, clerkRatePerSecond } = config.temporal;
