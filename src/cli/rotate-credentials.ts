@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { temporalUiUrl } from '../client/connection.js';
 import {
@@ -84,10 +84,10 @@ export function registerRotateCredentialsCommand(program: Command, environment: 
       String(FLEET_DEFAULTS.maxFailures),
     )
     .option('--page-size <n>', 'tenants listed from the provider per page', String(FLEET_DEFAULTS.pageSize))
-    .option(
-      '--history-events <n>',
-      'continue-as-new after this many history events',
-      String(FLEET_DEFAULTS.maxHistoryEvents),
+    .addOption(
+      new Option('--history-events <n>', 'continue-as-new after this many history events')
+        .default(String(FLEET_DEFAULTS.maxHistoryEvents))
+        .hideHelp(),
     )
     .option('--detach', 'start the rotation and return at once')
     .option('--json', 'print the final report as JSON on stdout')

@@ -8,9 +8,11 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { startThrowawayPostgres, type EmbeddedPostgresHandle } from '../../dev/local/embedded-postgres.js';
+import { schemaVersion } from '../../src/migrations/index.js';
 import { createPostgresProvider } from '../../src/providers/postgres.js';
 import { connectTenant, tenantConnectionConfig } from '../../src/providers/tenant-connection.js';
 import { tenantPassword, tenantPasswordVerifier } from '../../src/providers/tenant-credentials.js';
+import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import { credentialRotationWorkflowId, type FleetReport } from '../../src/workflows/fleet-migration-state.js';
 import { eventually, newUserId, randomToken } from '../helpers/pipeline.js';
 import { testTemporal } from '../helpers/temporal.js';
@@ -94,6 +96,19 @@ describe('credential rotation: TENANT_PASSWORD_SECRET replaced without breaking 
       sample,
     );
     await during.end();
+    // So does the migration runner: the provider hands it the settings that log in.
+    const migrating = createPostgresProvider({
+      adminUrl: postgres.url,
+      passwordSecret: s2,
+      previousPasswordSecret: s1,
+      region: 'local',
+    });
+    try {
+      const tenant = { provider: 'postgres' as const, name: tenantDatabaseName(sample), region: 'local' };
+      assert.equal(await schemaVersion(await migrating.adminConnection(tenant)), 0);
+    } finally {
+      await migrating.close();
+    }
 
     worker = startWorkerProcess(env);
     await worker.started;
