@@ -4,6 +4,7 @@ import { loadCliEnvironment } from './cli/environment.js';
 import { registerHookdeckCommand } from './cli/hookdeck.js';
 import { registerMigrateCommand } from './cli/migrate.js';
 import { registerOpsCommands } from './cli/ops.js';
+import { registerRotateCredentialsCommand } from './cli/rotate-credentials.js';
 import { exitWithError, stopOnSignals } from './cli/process.js';
 import { loadConfig } from './config/index.js';
 
@@ -34,6 +35,7 @@ program
 
 registerMigrateCommand(program, environment);
 registerOpsCommands(program, environment);
+registerRotateCredentialsCommand(program, environment);
 registerHookdeckCommand(program, environment);
 
 program.parseAsync(process.argv).catch(exitWithError);

@@ -1,5 +1,5 @@
 /** What an app imports from per-user-db: how to reach a user's database, and the shapes it can read. */
-export { tenantConnectionConfig, type TenantConnectionSettings } from './providers/tenant-connection.js';
+export { connectTenant, tenantConnectionConfig, type TenantConnectionSettings } from './providers/tenant-connection.js';
 export { tenantDatabaseName } from './providers/tenant-names.js';
 export type { DatabaseMetadata } from './domain/index.js';
 export type { TenantDatabase } from './providers/types.js';

@@ -117,6 +117,24 @@ export function createFleetActivities({
         attempt: activityInfo().attempt,
       };
     },
+
+    /**
+     * Gives one tenant role the password derived from this worker's current TENANT_PASSWORD_SECRET; answers
+     * whether the tenant was there. The secret stays in the worker: neither input nor result carries it.
+     */
+    rotateTenantCredentials: async (tenant: TenantDatabase): Promise<{ existed: boolean }> => {
+      if (!provider.rotateCredentials) {
+        throw ApplicationFailure.nonRetryable(
+          `The ${provider.name} provider keeps tenant credentials itself: there is nothing to rotate`,
+          'Unsupported',
+        );
+      }
+      const userId = userIdFromTenantDatabaseName(tenant.name);
+      if (userId === undefined) {
+        throw ApplicationFailure.nonRetryable(`"${tenant.name}" is not a tenant database name`, 'InvalidName');
+      }
+      return provider.rotateCredentials(userId);
+    },
   };
 }
 

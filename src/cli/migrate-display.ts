@@ -22,6 +22,7 @@ export function progressBar(p: FleetProgress): string {
 
 export function formatReport(report: FleetReport): string {
   const seconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
+  if (report.targetVersion === undefined) return formatRotationReport(report, seconds);
   const lines = [
     `Schema rollout to v${report.targetVersion} ${report.state} after ${formatDuration(seconds)} ` +
       `(${report.ratePerSecond} tenants/s): ${report.done} tenants at v${report.targetVersion} ` +
@@ -38,6 +39,21 @@ export function formatReport(report: FleetReport): string {
       'Fix the cause, then retry one tenant with `per-user-db migrate --user <userId>`, or run ' +
         '`per-user-db migrate` again: tenants already at the new version are skipped in a moment.',
     );
+  }
+  return lines.join('\n');
+}
+
+function formatRotationReport(report: FleetReport, seconds: number): string {
+  const lines = [
+    `Credential rotation ${report.state} after ${formatDuration(seconds)} (${report.ratePerSecond} tenants/s): ` +
+      `${report.migrated} tenants on the current TENANT_PASSWORD_SECRET, ${report.upToDate} gone meanwhile, ` +
+      `${report.failed} failed` +
+      (report.pending ? `, ${report.pending} not reached` : '') +
+      '.',
+  ];
+  for (const f of report.failures) lines.push(`  ${f.userId} (${f.name}): ${f.error}`);
+  if (report.failed > 0 || report.state !== 'completed') {
+    lines.push('Keep TENANT_PASSWORD_SECRET_PREVIOUS set and run `per-user-db rotate-credentials` again.');
   }
   return lines.join('\n');
 }

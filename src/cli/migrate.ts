@@ -26,7 +26,7 @@ import {
 import { formatReport, formatTenantResult, progressBar, reportExitCode } from './migrate-display.js';
 import { parseOptions, print, watch, withTemporal, type Environment, type Session } from './session.js';
 
-const whole = (name: string, [min, max]: readonly [number, number]) =>
+export const whole = (name: string, [min, max]: readonly [number, number]) =>
   z.coerce
     .number({ message: `--${name} must be a number` })
     .int({ message: `--${name} must be a whole number` })
@@ -56,19 +56,26 @@ async function targetOf(config: ClientConfig): Promise<MigrationTarget> {
   return { version: latestVersion(migrations), file: migrationFile(newest) };
 }
 
-/** Shows live progress until the rollout ends and returns its report; Ctrl-C only detaches. */
-function watchRollout({ client }: Session, handle: FleetMigrationHandle): Promise<FleetReport> {
+/**
+ * Shows live progress until the rollout ends and returns its report; Ctrl-C only detaches. `command` is the
+ * CLI command that controls it (`migrate`, `rotate-credentials`).
+ */
+export function watchRollout(
+  { client }: Session,
+  handle: FleetMigrationHandle,
+  command = 'migrate',
+): Promise<FleetReport> {
   return watch({
     result: workflowOutcome<FleetReport>(handle, 'The rollout'),
     progress: () => fleetMigrationProgress(client, handle),
     format: progressBar,
     detachHint:
-      'the rollout goes on in Temporal. Watch it with `per-user-db migrate status --watch`, ' +
-      'stop it with `per-user-db migrate pause` or `cancel`.',
+      `the rollout goes on in Temporal. Watch it with \`per-user-db ${command} status --watch\`, ` +
+      `stop it with \`per-user-db ${command} pause\` or \`cancel\`.`,
   });
 }
 
-function printReport(report: FleetReport, json: boolean): void {
+export function printReport(report: FleetReport, json: boolean): void {
   print(report, json, () => formatReport(report));
   process.exitCode = reportExitCode(report);
 }

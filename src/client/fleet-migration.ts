@@ -79,11 +79,19 @@ export function startTenantMigration(
 }
 
 /** The latest rollout and its Temporal status (`RUNNING`, `COMPLETED`, …), or `null` when none ever ran. */
-export async function lastFleetMigration(
+export function lastFleetMigration(
   client: Client,
   taskQueue: string,
 ): Promise<{ handle: FleetMigrationHandle; status: string } | null> {
-  const handle = client.workflow.getHandle<typeof fleetMigration>(fleetMigrationWorkflowId(taskQueue));
+  return lastRollout(client, fleetMigrationWorkflowId(taskQueue));
+}
+
+/** The latest run of a tenant rollout (fleet migration, credential rotation) by its fixed workflow ID. */
+export async function lastRollout(
+  client: Client,
+  workflowId: string,
+): Promise<{ handle: FleetMigrationHandle; status: string } | null> {
+  const handle = client.workflow.getHandle<typeof fleetMigration>(workflowId);
   try {
     return { handle, status: (await handle.describe()).status.name };
   } catch (error) {
@@ -107,15 +115,25 @@ export type FleetControl = keyof typeof CONTROLS;
  * Pauses, resumes or cancels the running rollout: an update, so the answer is its state once the workflow took
  * it. A clear error when no rollout is running or the workflow refused.
  */
-export async function controlFleetMigration(
+export function controlFleetMigration(
   client: Client,
   taskQueue: string,
   control: FleetControl,
 ): Promise<FleetProgress> {
-  const last = await lastFleetMigration(client, taskQueue);
-  if (!last) throw new Error('No fleet migration is running (none ever ran)');
+  return controlRollout(client, fleetMigrationWorkflowId(taskQueue), control, 'fleet migration');
+}
+
+/** Pauses, resumes or cancels the running tenant rollout of `workflowId` (`what` names it in errors). */
+export async function controlRollout(
+  client: Client,
+  workflowId: string,
+  control: FleetControl,
+  what: string,
+): Promise<FleetProgress> {
+  const last = await lastRollout(client, workflowId);
+  if (!last) throw new Error(`No ${what} is running (none ever ran)`);
   if (last.status !== 'RUNNING') {
-    throw new Error(`No fleet migration is running (the last one is ${last.status.toLowerCase()})`);
+    throw new Error(`No ${what} is running (the last one is ${last.status.toLowerCase()})`);
   }
   try {
     return await last.handle.executeUpdate(CONTROLS[control]);

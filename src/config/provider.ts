@@ -7,8 +7,14 @@ export interface PostgresSettings {
   kind: 'postgres';
   /** TENANT_PASSWORD_SECRET: every tenant role's password is derived from it. */
   passwordSecret: string;
+  /** TENANT_PASSWORD_SECRET_PREVIOUS: still accepted at tenant logins while a rotation runs. */
+  previousPasswordSecret?: string;
   /** The servers, the first the default region. */
   servers: PostgresRegion[];
+  /** POSTGRES_KEEP_PUBLIC_CONNECT: leave PUBLIC's CONNECT on the admin database and template1. */
+  keepPublicConnect: boolean;
+  /** What every tenant role is held to (TENANT_CONNECTION_LIMIT and the TENANT_*_TIMEOUT settings). */
+  tenantLimits: { connectionLimit: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
 }
 
 /** DB_PROVIDER=xata: the Xata platform. */
@@ -58,7 +64,18 @@ export function providerSettings(env: Env, required: Requirements): ProviderSett
         'TENANT_PASSWORD_SECRET',
         'tenant passwords are derived from it',
       );
-      return { kind: 'postgres', passwordSecret, servers };
+      return {
+        kind: 'postgres',
+        passwordSecret,
+        previousPasswordSecret: env.TENANT_PASSWORD_SECRET_PREVIOUS,
+        servers,
+        keepPublicConnect: env.POSTGRES_KEEP_PUBLIC_CONNECT,
+        tenantLimits: {
+          connectionLimit: env.TENANT_CONNECTION_LIMIT,
+          statementTimeoutMs: env.TENANT_STATEMENT_TIMEOUT,
+          idleInTransactionTimeoutMs: env.TENANT_IDLE_IN_TRANSACTION_TIMEOUT,
+        },
+      };
     }
     case 'xata':
       return {

@@ -51,20 +51,25 @@ export async function schemaVersion(connection: ClientConfig): Promise<number> {
 
 /** The same, on a session the caller already holds (a pooled client). */
 export async function readSchemaVersion(client: pg.ClientBase): Promise<number> {
-  const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [TABLE]);
+  const { rows } = await client.query<{ present: boolean }>(
+    `SELECT pg_catalog.to_regclass($1) IS NOT NULL AS present`,
+    [TABLE],
+  );
   if (!rows[0]?.present) return 0;
-  const result = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0) AS version FROM ${TABLE}`);
+  const result = await client.query<{ version: number }>(
+    `SELECT coalesce(pg_catalog.max(version), 0) AS version FROM ${TABLE}`,
+  );
   return result.rows[0]?.version ?? 0;
 }
 
 async function applyPending(client: pg.Client, migrations: readonly Migration[]): Promise<MigrationResult> {
-  await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [LOCK_KEY]);
+  await client.query('SELECT pg_catalog.pg_advisory_xact_lock($1::bigint)', [LOCK_KEY]);
   await client.query(
     `CREATE TABLE IF NOT EXISTS ${TABLE} (
        version integer PRIMARY KEY,
        name text NOT NULL,
        checksum text NOT NULL,
-       applied_at timestamptz NOT NULL DEFAULT now()
+       applied_at timestamptz NOT NULL DEFAULT pg_catalog.now()
      )`,
   );
   const { rows } = await client.query<AppliedRow>(`SELECT version, name, checksum FROM ${TABLE} ORDER BY version`);
@@ -91,8 +96,8 @@ async function applyPending(client: pg.Client, migrations: readonly Migration[])
  * plain query, a COMMIT in a file would commit half the batch, and a failure after it could no longer be undone.
  */
 async function runWithoutTransactionControl(client: pg.Client, sql: string): Promise<void> {
-  await client.query(`SELECT set_config('per_user_db.migration_sql', $1, true)`, [sql]);
-  await client.query(`DO $$ BEGIN EXECUTE current_setting('per_user_db.migration_sql'); END $$`);
+  await client.query(`SELECT pg_catalog.set_config('per_user_db.migration_sql', $1, true)`, [sql]);
+  await client.query(`DO $$ BEGIN EXECUTE pg_catalog.current_setting('per_user_db.migration_sql'); END $$`);
 }
 
 /** The record must be versions 1…n, each matching its file exactly. */

@@ -8,14 +8,14 @@ import type { DatabaseProvider } from './types.js';
 export async function createProvider(settings: ProviderSettings): Promise<DatabaseProvider> {
   switch (settings.kind) {
     case 'postgres': {
-      const { servers, passwordSecret } = settings;
+      const { servers, ...shared } = settings;
       const [only, ...others] = servers;
       if (only && others.length === 0) {
         const { createPostgresProvider } = await import('./postgres.js');
-        return createPostgresProvider({ adminUrl: only.adminUrl, region: only.name, passwordSecret });
+        return createPostgresProvider({ ...shared, adminUrl: only.adminUrl, region: only.name });
       }
       const { createPostgresRegionsProvider } = await import('./postgres-regions.js');
-      return createPostgresRegionsProvider({ regions: servers, passwordSecret });
+      return createPostgresRegionsProvider({ ...shared, regions: servers });
     }
     case 'xata': {
       const { createXataProvider } = await import('./xata.js');

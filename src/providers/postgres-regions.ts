@@ -1,12 +1,10 @@
 import type { PostgresRegion } from '../config/regions.js';
-import { createPostgresProvider } from './postgres.js';
+import { createPostgresProvider, type PostgresProviderOptions } from './postgres.js';
 import { PermanentProviderError, type DatabaseProvider, type TenantDatabase } from './types.js';
 
-export interface PostgresRegionsOptions {
+export interface PostgresRegionsOptions extends Omit<PostgresProviderOptions, 'adminUrl' | 'region'> {
   /** One PostgreSQL server per region (POSTGRES_REGIONS); the first is the default. */
   regions: PostgresRegion[];
-  passwordSecret: string;
-  poolSize?: number;
 }
 
 /**
@@ -18,16 +16,9 @@ export function createPostgresRegionsProvider(options: PostgresRegionsOptions): 
   if (options.regions.length === 0) {
     throw new PermanentProviderError('POSTGRES_REGIONS names no region', 'InvalidRequest');
   }
+  const { regions, ...shared } = options;
   const servers = new Map(
-    options.regions.map(({ name, adminUrl }) => [
-      name,
-      createPostgresProvider({
-        adminUrl,
-        region: name,
-        passwordSecret: options.passwordSecret,
-        poolSize: options.poolSize,
-      }),
-    ]),
+    regions.map(({ name, adminUrl }) => [name, createPostgresProvider({ ...shared, adminUrl, region: name })]),
   );
   const names = [...servers.keys()];
   const all = [...servers.values()];
@@ -51,6 +42,9 @@ export function createPostgresRegionsProvider(options: PostgresRegionsOptions): 
 
   return {
     name: 'postgres',
+    async ready() {
+      await Promise.all(all.map((server) => server.ready!()));
+    },
     async regions() {
       return [...names];
     },
@@ -63,6 +57,7 @@ export function createPostgresRegionsProvider(options: PostgresRegionsOptions): 
     drop: (userId) => onEvery((server) => server.drop(userId)),
     lock: (userId) => onEvery((server) => server.lock!(userId)),
     unlock: (userId) => onEvery((server) => server.unlock!(userId)),
+    rotateCredentials: (userId) => onEvery((server) => server.rotateCredentials!(userId)),
     async *list() {
       for (const server of all) yield* server.list();
     },

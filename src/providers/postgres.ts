@@ -1,7 +1,16 @@
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { redactSecrets } from '../domain/index.js';
-import { tenantConnectionConfig } from './tenant-connection.js';
+import {
+  ADMIN_SEARCH_PATH,
+  applyTenantLimits,
+  DEFAULT_TENANT_LIMITS,
+  refuseOpenSchemas,
+  revokePublicConnect,
+  tenantsOffLimits,
+  type TenantLimits,
+} from './postgres-hardening.js';
+import { workingTenantConnectionConfig } from './tenant-connection.js';
 import { tenantPasswordVerifier } from './tenant-credentials.js';
 import { TENANT_NAME_PREFIX, tenantDatabaseName, userIdFromTenantDatabaseName } from './tenant-names.js';
 import { PermanentProviderError, type DatabaseProvider, type TenantDatabase } from './types.js';
@@ -11,10 +20,19 @@ export interface PostgresProviderOptions {
   adminUrl: string;
   /** TENANT_PASSWORD_SECRET: every tenant role's password is derived from it. */
   passwordSecret: string;
+  /** TENANT_PASSWORD_SECRET_PREVIOUS: tenants not yet rotated still log in with it. */
+  previousPasswordSecret?: string;
   /** The one region this server stands for. */
   region: string;
   /** Admin connections kept open (default 4). */
   poolSize?: number;
+  /**
+   * POSTGRES_KEEP_PUBLIC_CONNECT: leave PUBLIC's CONNECT on the admin database and template1 (a server shared
+   * with other apps whose roles rely on it). By default it is revoked at start.
+   */
+  keepPublicConnect?: boolean;
+  /** TENANT_CONNECTION_LIMIT, TENANT_STATEMENT_TIMEOUT, TENANT_IDLE_IN_TRANSACTION_TIMEOUT. */
+  tenantLimits?: Partial<TenantLimits>;
 }
 
 const LIST_PAGE_SIZE = 500;
@@ -25,18 +43,62 @@ const ROLE_EXISTS = new Set(['42710', '23505']);
 const DATABASE_EXISTS = new Set(['42P04', '23505']);
 const DATABASE_MISSING = '3D000';
 const ROLE_MISSING = '42704';
+/** The advisory lock name start-up takes, so workers starting together change the server one at a time. */
+const START_LOCK = 'per-user-db: start-up';
 
 /** One PostgreSQL server; each user gets a database of their own, owned by a login role of their own. */
 export function createPostgresProvider(options: PostgresProviderOptions): DatabaseProvider {
-  const { adminUrl, passwordSecret, region, poolSize } = options;
+  const { adminUrl, passwordSecret, previousPasswordSecret, region, poolSize, keepPublicConnect } = options;
+  const limits: TenantLimits = { ...DEFAULT_TENANT_LIMITS, ...options.tenantLimits };
   const { password: adminPassword } = parseIntoClientConfig(adminUrl);
   const pool = new pg.Pool({ connectionString: adminUrl, max: poolSize ?? 4, application_name: 'per-user-db' });
   // An idle admin connection that breaks (server restart) is discarded by the pool; without a listener the
   // 'error' event would crash the worker.
   pool.on('error', () => undefined);
+  // Queued before any statement of ours on the new session; a failure here fails that statement too.
+  pool.on('connect', (client) => void client.query(ADMIN_SEARCH_PATH).catch(() => undefined));
+
+  let preparing: Promise<void> | undefined;
+  /** Start-up, once per provider (again after a failure): checks and hardens the server, converges tenants. */
+  function ready(): Promise<void> {
+    preparing ??= prepare().catch((error: unknown) => {
+      preparing = undefined;
+      throw adminError(error, adminPassword);
+    });
+    return preparing;
+  }
+
+  /**
+   * Limits are converged here rather than by reconciliation: they come from this worker's settings, so a
+   * changed setting reaches every tenant with the deploy that changed it, and a converged fleet costs one query.
+   */
+  async function prepare(): Promise<void> {
+    await lockedForTenant(START_LOCK, async (client) => {
+      await refuseOpenSchemas(client);
+      if (!keepPublicConnect) await revokePublicConnect(client);
+    });
+    for (const name of await withPooled((client) => tenantsOffLimits(client, limits))) {
+      // A tenant dropped since the listing has nothing to converge.
+      await lockedForTenant(name, (client) =>
+        applyTenantLimits(client, name, limits).catch((error: unknown) => {
+          if (codeOf(error) !== ROLE_MISSING) throw error;
+        }),
+      );
+    }
+  }
+
+  async function withPooled<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      return await work(client);
+    } finally {
+      client.release();
+    }
+  }
 
   /** Runs admin statements, turning refused credentials into a permanent error and keeping the password out. */
   async function asAdmin<T>(work: () => Promise<T>): Promise<T> {
+    await ready();
     try {
       return await work();
     } catch (error) {
@@ -53,9 +115,9 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
     const client = await pool.connect();
     let unlocked = false;
     try {
-      await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [name]);
+      await client.query('SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtextextended($1, 0))', [name]);
       const result = await work(client);
-      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [name]);
+      await client.query('SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtextextended($1, 0))', [name]);
       unlocked = true;
       return result;
     } finally {
@@ -68,6 +130,8 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
 
   return {
     name: 'postgres',
+
+    ready,
 
     async regions() {
       return [region];
@@ -85,6 +149,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
       await asAdmin(() =>
         lockedForTenant(name, async (client) => {
           await ensureRole(client, name, verifier);
+          await applyTenantLimits(client, name, limits);
           await ensureDatabase(client, name);
           // Every role may connect to every database by default; a tenant's database is for its owner only.
           await client.query(`REVOKE ALL ON DATABASE ${pg.escapeIdentifier(name)} FROM PUBLIC`);
@@ -102,7 +167,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
         throw new PermanentProviderError(`"${db.name}" is not a tenant database name`, 'InvalidName');
       }
       // The tenant role itself, so every object the migrations create is owned by the tenant.
-      return tenantConnectionConfig({ adminUrl, passwordSecret }, userId);
+      return workingTenantConnectionConfig({ adminUrl, passwordSecret, previousPasswordSecret }, userId);
     },
 
     async drop(userId) {
@@ -125,10 +190,28 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
           const existed = await runIfThere(client, `ALTER ROLE ${role} NOLOGIN`, ROLE_MISSING);
           // NOLOGIN refuses new sessions only; the tenant's open ones are ended too.
           if (existed) {
-            await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [name]);
+            await client.query(
+              'SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE usename = $1',
+              [name],
+            );
           }
           return { existed };
         }),
+      );
+    },
+
+    async rotateCredentials(userId) {
+      const name = tenantDatabaseName(userId);
+      // The verifier is a pure function of the secret and the user id: setting it again changes nothing.
+      const verifier = pg.escapeLiteral(await tenantPasswordVerifier(passwordSecret, userId));
+      return asAdmin(() =>
+        lockedForTenant(name, async (client) => ({
+          existed: await runIfThere(
+            client,
+            `ALTER ROLE ${pg.escapeIdentifier(name)} PASSWORD ${verifier}`,
+            ROLE_MISSING,
+          ),
+        })),
       );
     },
 
@@ -146,8 +229,8 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
       for (;;) {
         const { rows } = await asAdmin(() =>
           pool.query<{ datname: string }>(
-            `SELECT datname FROM pg_database WHERE starts_with(datname, $1) AND datname > $2
-             ORDER BY datname LIMIT $3`,
+            `SELECT datname FROM pg_catalog.pg_database WHERE pg_catalog.starts_with(datname::text, $1)
+             AND datname > $2 ORDER BY datname LIMIT $3`,
             [TENANT_NAME_PREFIX, after, LIST_PAGE_SIZE],
           ),
         );

@@ -37,6 +37,12 @@ export class ProviderRateLimitError extends Error {
  */
 export interface DatabaseProvider {
   readonly name: ProviderName;
+  /**
+   * Checks the backend is safe to hand out tenants on and converges it (PostgreSQL: refuses an admin database
+   * every role may create in, revokes PUBLIC's CONNECT, converges tenant limits). The worker awaits it before
+   * polling; every other method awaits it too. Optional: a provider with nothing to check has none.
+   */
+  ready?(): Promise<void>;
   /** Regions this provider can place a database in; the first is the default. */
   regions(): Promise<string[]>;
   /** Creates the user's database, or finds the one that already exists. */
@@ -56,6 +62,11 @@ export interface DatabaseProvider {
   lock?(userId: string): Promise<{ existed: boolean }>;
   /** Undoes `lock` (a deletion restored within its grace period). */
   unlock?(userId: string): Promise<{ existed: boolean }>;
+  /**
+   * Sets the tenant's login to the password derived from the current TENANT_PASSWORD_SECRET (a rotation).
+   * Answers whether there was a tenant. Optional: providers whose credentials are their own have none.
+   */
+  rotateCredentials?(userId: string): Promise<{ existed: boolean }>;
   /** Every tenant database this provider holds, for reconciliation and fleet migrations. */
   list(): AsyncIterable<TenantDatabase>;
   close(): Promise<void>;

@@ -11,6 +11,7 @@ import type { WorkerConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { loadMigrations } from '../migrations/index.js';
 import { createProvider } from '../providers/index.js';
+import { PermanentProviderError } from '../providers/types.js';
 import { workflowBundle } from './bundle.js';
 
 export interface RunningWorker {
@@ -35,6 +36,12 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   const { connectionOptions, namespace } = temporalConnectConfig(config);
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions));
   const provider = await createProvider(config.provider);
+  // Refuses to start on a server unsafe for tenants. A server that is down or refuses the credentials is not
+  // a reason to stop: every provider call awaits the check again, and activities retry or fail as they do.
+  await provider.ready?.().catch((error: unknown) => {
+    if (error instanceof PermanentProviderError && error.type === 'InvalidRequest') throw error;
+    logger.warn({ err: error }, 'the database provider is not reachable yet');
+  });
   const migrations = await loadMigrations(config.migrationsDir);
   const clerk = createClerkApi(config.clerk);
   const { taskQueue, clerkTaskQueue, maxConcurrentActivities, clerkRatePerSecond } = config.temporal;

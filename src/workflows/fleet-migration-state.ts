@@ -1,10 +1,12 @@
-/** The fleet migration's contract with its clients (CLI, Temporal UI): input, progress, report, handlers. */
+/**
+ * The tenant rollouts' contract with their clients (CLI, Temporal UI): input, progress, report, handlers. Two
+ * operations share it: the fleet migration (schema) and the credential rotation.
+ */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
-export interface FleetMigrationInput {
-  /** The schema version every tenant must reach: the newest migration file of the release being rolled out. */
-  targetVersion: number;
-  /** Tenants migrated at once (the sliding window). */
+/** What every tenant rollout takes. */
+export interface RolloutInput {
+  /** Tenants handled at once (the sliding window). */
   concurrency: number;
   /** Tenants listed per page. */
   pageSize: number;
@@ -14,11 +16,24 @@ export interface FleetMigrationInput {
   maxFailures: number;
   /** Continue as new once a run's history reaches this many events (or sooner, when Temporal suggests it). */
   maxHistoryEvents: number;
-  /** Write the new `schemaVersion` to the Clerk user of every tenant whose version changed. */
-  updateClerk: boolean;
   /** Progress handed over by the previous run (continue-as-new); absent on the first run. */
   carried?: FleetCarry;
 }
+
+export interface FleetMigrationInput extends RolloutInput {
+  /** The schema version every tenant must reach: the newest migration file of the release being rolled out. */
+  targetVersion: number;
+  /** Write the new `schemaVersion` to the Clerk user of every tenant whose version changed. */
+  updateClerk: boolean;
+}
+
+/**
+ * Re-sets every tenant role's password from the worker's current TENANT_PASSWORD_SECRET. The input holds no
+ * secret: activities derive each password from the worker's configuration.
+ */
+export type CredentialRotationInput = RolloutInput;
+
+export type CredentialRotationOptions = Omit<RolloutInput, 'carried'>;
 
 export type FleetMigrationOptions = Omit<FleetMigrationInput, 'targetVersion' | 'carried'>;
 
@@ -44,14 +59,14 @@ export interface FleetFailure {
   userId: string;
   /** The tenant database's name at the provider. */
   name: string;
-  stage: 'migrate' | 'record-on-clerk';
+  stage: 'migrate' | 'record-on-clerk' | 'rotate-credentials';
   error: string;
 }
 
 export interface FleetCounters {
-  /** Tenants this rollout moved to a newer version. */
+  /** Tenants this rollout changed: moved to a newer version, or (credential rotation) given the new password. */
   migrated: number;
-  /** Tenants that were already at the newest version (provisioned during the rollout, or retried). */
+  /** Tenants with nothing to do: already at the newest version, or (credential rotation) gone meanwhile. */
   upToDate: number;
   failed: number;
   clerkUpdated: number;
@@ -83,7 +98,8 @@ export type FleetState = 'running' | 'paused' | 'cancelling' | 'completed' | 'ca
 export interface FleetProgress {
   state: FleetState;
   pauseReason?: string;
-  targetVersion: number;
+  /** The schema version a fleet migration brings tenants to; absent for a credential rotation. */
+  targetVersion?: number;
   concurrency: number;
   /** Tenants in the fleet: known once the first page is listed. */
   total?: number;
@@ -145,12 +161,15 @@ export interface TenantMigrationResult {
 
 export const tenantMigrationWorkflowId = (userId: string): string => `migrate-db-${userId}`;
 
+/** One credential rotation per deployment (task queue) at a time, like the fleet migration. */
+export const credentialRotationWorkflowId = (taskQueue: string): string => `credential-rotation-${taskQueue}`;
+
 /** One line for people: the CLI's progress line and the Temporal UI's current details. */
 export function describeProgress(p: FleetProgress): string {
   const of = p.total === undefined ? '' : `/${p.total}`;
   const parts = [
     `${p.state}${p.pauseReason ? ` (${p.pauseReason})` : ''}`,
-    `v${p.targetVersion}: ${p.done}${of} done`,
+    `${p.targetVersion === undefined ? 'credentials' : `v${p.targetVersion}`}: ${p.done}${of} done`,
     `${p.failed} failed`,
     `${p.inFlight} in flight`,
     `${p.ratePerSecond.toFixed(1)}/s`,

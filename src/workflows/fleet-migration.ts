@@ -1,30 +1,16 @@
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  continueAsNew,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, proxyActivities } from '@temporalio/workflow';
 import type { FleetActivities, FleetClerkActivities } from '../activities/fleet.js';
 import { fleetClerkOptions, tenantListingOptions, tenantMigrationOptions } from './activity-options.js';
-import {
-  cancelFleetMigration,
-  FLEET_LIMITS,
-  fleetProgressQuery,
-  pauseFleetMigration,
-  resumeFleetMigration,
-  type FleetCarry,
-  type FleetMigrationInput,
-  type FleetReport,
-  type TenantMigrationInput,
-  type TenantMigrationResult,
+import type {
+  FleetMigrationInput,
+  FleetReport,
+  TenantMigrationInput,
+  TenantMigrationResult,
 } from './fleet-migration-state.js';
-import { clerkMayBeBehind, failureMessage, Rollout } from './fleet-rollout.js';
+import { clerkMayBeBehind, failureMessage, rolloutInputProblems, runRollout } from './fleet-rollout.js';
 
 /** The activities: listing waits out outages; a tenant gets `maxAttempts` tries. */
-function fleetActivities(maxAttempts: number) {
+export function fleetActivities(maxAttempts: number) {
   return {
     listing: proxyActivities<FleetActivities>(tenantListingOptions),
     tenant: proxyActivities<FleetActivities>(tenantMigrationOptions(maxAttempts)),
@@ -33,28 +19,9 @@ function fleetActivities(maxAttempts: number) {
 }
 
 function validate(input: FleetMigrationInput): void {
-  const problems = Object.entries(FLEET_LIMITS).flatMap(([key, [min, max]]) => {
-    const value = input[key as keyof typeof FLEET_LIMITS];
-    return Number.isInteger(value) && value >= min && value <= max
-      ? []
-      : [`${key} must be a whole number ${min}–${max}`];
-  });
+  const problems = rolloutInputProblems(input);
   if (!Number.isInteger(input.targetVersion) || input.targetVersion < 1) problems.push('targetVersion must be ≥ 1');
   if (problems.length > 0) throw ApplicationFailure.nonRetryable(problems.join('; '), 'InvalidInput');
-}
-
-function freshCarry(): FleetCarry {
-  return {
-    startedAt: new Date().toISOString(),
-    activeMs: 0,
-    cursor: '',
-    counters: { migrated: 0, upToDate: 0, failed: 0, clerkUpdated: 0, clerkFailed: 0 },
-    failures: [],
-    failuresOmitted: 0,
-    paused: false,
-    failedAtResume: 0,
-    runs: 0,
-  };
 }
 
 /**
@@ -66,54 +33,23 @@ function freshCarry(): FleetCarry {
  */
 export async function fleetMigration(input: FleetMigrationInput): Promise<FleetReport> {
   validate(input);
-  const carry: FleetCarry = input.carried ?? freshCarry();
-  carry.runs++;
-  const rollout = new Rollout(input, carry, fleetActivities(input.maxAttempts));
-  handleControls(rollout);
-
-  for (;;) {
-    const changed = rollout.nextChange();
-    const info = workflowInfo();
-    rollout.step(info.continueAsNewSuggested || info.historyLength >= input.maxHistoryEvents);
-    if (rollout.finished) break;
-    if (rollout.readyToRollOver) {
-      const carried = rollout.carryOver();
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof fleetMigration>({ ...input, carried });
-    }
-    await condition(changed);
-  }
-  const report = rollout.finish();
-  await condition(allHandlersFinished);
-  return report;
-}
-
-/** The `progress` query and the pause, resume and cancel updates, each answering with the progress. */
-function handleControls(rollout: Rollout): void {
-  const notWhileCancelling = () => {
-    if (rollout.isCancelling) throw new Error('The rollout is being cancelled');
-  };
-  setHandler(fleetProgressQuery, () => rollout.current());
-  setHandler(
-    pauseFleetMigration,
-    () => {
-      rollout.pause('paused by an operator');
-      return rollout.current();
+  const acts = fleetActivities(input.maxAttempts);
+  const { targetVersion, updateClerk } = input;
+  return runRollout(
+    input,
+    {
+      title: `Schema rollout to v${targetVersion}`,
+      stage: 'migrate',
+      targetVersion,
+      async run(tenant) {
+        const result = await acts.tenant.migrateTenant({ tenant, targetVersion });
+        const clerkSchemaVersion = updateClerk && clerkMayBeBehind(result) ? result.toVersion : undefined;
+        return { changed: result.applied.length > 0, clerkSchemaVersion };
+      },
     },
-    { validator: notWhileCancelling },
+    acts,
+    (carried) => continueAsNew<typeof fleetMigration>({ ...input, carried }),
   );
-  setHandler(
-    resumeFleetMigration,
-    () => {
-      rollout.resume();
-      return rollout.current();
-    },
-    { validator: notWhileCancelling },
-  );
-  setHandler(cancelFleetMigration, () => {
-    rollout.cancel();
-    return rollout.current();
-  });
 }
 
 /**

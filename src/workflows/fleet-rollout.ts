@@ -1,18 +1,34 @@
-import { ActivityFailure, log, setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  log,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { FleetActivities, FleetClerkActivities, TenantMigration, TenantRef } from '../activities/fleet.js';
 import type { ProviderName } from '../config/index.js';
+import type { TenantDatabase } from '../providers/types.js';
 import {
+  cancelFleetMigration,
   describeProgress,
+  FLEET_LIMITS,
+  fleetProgressQuery,
+  pauseFleetMigration,
+  resumeFleetMigration,
   MAX_ERROR_CHARS,
   MAX_KEPT_FAILURES,
   QUERY_FAILURES,
   type FleetCarry,
   type FleetCounters,
   type FleetFailure,
-  type FleetMigrationInput,
   type FleetProgress,
   type FleetReport,
   type FleetState,
+  type RolloutInput,
 } from './fleet-migration-state.js';
 import { STATUS } from './search-attributes.js';
 
@@ -23,12 +39,36 @@ const CLERK_BACKLOG_MAX = 200;
 
 export interface RolloutActivities {
   listing: Pick<FleetActivities, 'listTenantPage'>;
-  tenant: Pick<FleetActivities, 'migrateTenant'>;
   clerk: FleetClerkActivities;
+}
+
+/** What a rollout does to each tenant: the one difference between a schema migration and a rotation. */
+export interface TenantOperation {
+  /** The headline in the Temporal UI. */
+  title: string;
+  /** Where a tenant's failure is recorded. */
+  stage: FleetFailure['stage'];
+  /** The schema version the operation brings tenants to, when it is a migration. */
+  targetVersion?: number;
+  /**
+   * Does the work on one tenant: whether it changed the tenant, and the schema version to write to the Clerk
+   * user, when Clerk needs it.
+   */
+  run(tenant: TenantDatabase): Promise<{ changed: boolean; clerkSchemaVersion?: number }>;
 }
 
 type Queued = TenantRef & { provider: ProviderName };
 type ClerkWrite = { tenant: Queued; schemaVersion: number };
+
+/** What is wrong with a rollout's numeric options (each within FLEET_LIMITS). */
+export function rolloutInputProblems(input: RolloutInput): string[] {
+  return Object.entries(FLEET_LIMITS).flatMap(([key, [min, max]]) => {
+    const value = input[key as keyof typeof FLEET_LIMITS];
+    return Number.isInteger(value) && value >= min && value <= max
+      ? []
+      : [`${key} must be a whole number ${min}–${max}`];
+  });
+}
 
 /** The reason an activity failed, as the activity put it. */
 export function failureMessage(error: unknown): string {
@@ -43,7 +83,7 @@ export function failureMessage(error: unknown): string {
 export const clerkMayBeBehind = (result: TenantMigration) => result.applied.length > 0 || result.attempt > 1;
 
 /**
- * One run of a fleet migration: the tenants listed but not started, the windows of tenant migrations and Clerk
+ * One run of a tenant rollout: the tenants listed but not started, the windows of tenant operations and Clerk
  * writes in flight, and the counters carried from run to run. Activities complete in the background; each
  * completion (and each handler) marks a change, which is what the workflow's loop waits for.
  */
@@ -64,9 +104,10 @@ export class Rollout {
   private changes = 0;
 
   constructor(
-    private readonly input: FleetMigrationInput,
+    private readonly input: RolloutInput,
     private readonly carry: FleetCarry,
     private readonly acts: RolloutActivities,
+    private readonly operation: TenantOperation,
   ) {
     this.counters = carry.counters;
     this.runningSince = carry.paused ? undefined : Date.now();
@@ -194,7 +235,7 @@ export class Rollout {
     return {
       state,
       pauseReason: carry.pauseReason,
-      targetVersion: this.input.targetVersion,
+      targetVersion: this.operation.targetVersion,
       concurrency: this.input.concurrency,
       total: carry.total,
       done: counters.migrated + counters.upToDate,
@@ -219,7 +260,7 @@ export class Rollout {
 
   /** Progress in the Temporal UI: current details on every change (free), state and memo when they move. */
   private publish(p: FleetProgress, statusValue: string = p.state): void {
-    setCurrentDetails(`**Schema rollout to v${this.input.targetVersion}**\n\n${describeProgress(p)}`);
+    setCurrentDetails(`**${this.operation.title}**\n\n${describeProgress(p)}`);
     const memo = `${statusValue}:${p.total}`;
     if (memo === this.published) return;
     this.published = memo;
@@ -232,7 +273,7 @@ export class Rollout {
     failure.error = failure.error.slice(0, MAX_ERROR_CHARS);
     if (this.carry.failures.length < MAX_KEPT_FAILURES) this.carry.failures.push(failure);
     else this.carry.failuresOmitted++;
-    log.warn('fleet migration: tenant failed', { ...failure });
+    log.warn('tenant rollout: tenant failed', { ...failure });
   }
 
   private fetchPage(): void {
@@ -259,22 +300,17 @@ export class Rollout {
   private startTenant(tenant: Queued): void {
     this.inFlight++;
     this.carry.cursor = tenant.name;
-    this.acts.tenant
-      .migrateTenant({
-        tenant: { provider: tenant.provider, name: tenant.name, region: tenant.region },
-        targetVersion: this.input.targetVersion,
-      })
+    this.operation
+      .run({ provider: tenant.provider, name: tenant.name, region: tenant.region })
       .then(
-        (result) => {
-          if (result.applied.length > 0) this.counters.migrated++;
+        ({ changed, clerkSchemaVersion }) => {
+          if (changed) this.counters.migrated++;
           else this.counters.upToDate++;
-          if (this.input.updateClerk && clerkMayBeBehind(result)) {
-            this.clerkBacklog.push({ tenant, schemaVersion: result.toVersion });
-          }
+          if (clerkSchemaVersion !== undefined) this.clerkBacklog.push({ tenant, schemaVersion: clerkSchemaVersion });
         },
         (error: unknown) => {
           this.counters.failed++;
-          this.recordFailure(tenant, 'migrate', error);
+          this.recordFailure(tenant, this.operation.stage, error);
           const sinceResume = this.counters.failed - this.carry.failedAtResume;
           if (this.input.maxFailures > 0 && sinceResume >= this.input.maxFailures) {
             this.pause(`${sinceResume} tenants failed; look at the failures, then resume or cancel`);
@@ -303,4 +339,79 @@ export class Rollout {
         this.changed();
       });
   }
+}
+
+/**
+ * Runs a rollout to its end: steps it at every change, and before the history grows large drains the window
+ * and continues as new through `rollOver` with what was carried. Registers the `progress` query and the pause,
+ * resume and cancel updates.
+ */
+export async function runRollout(
+  input: RolloutInput,
+  operation: TenantOperation,
+  acts: RolloutActivities,
+  rollOver: (carried: FleetCarry) => Promise<never>,
+): Promise<FleetReport> {
+  const carry: FleetCarry = input.carried ?? freshCarry();
+  carry.runs++;
+  const rollout = new Rollout(input, carry, acts, operation);
+  handleControls(rollout);
+
+  for (;;) {
+    const changed = rollout.nextChange();
+    const info = workflowInfo();
+    rollout.step(info.continueAsNewSuggested || info.historyLength >= input.maxHistoryEvents);
+    if (rollout.finished) break;
+    if (rollout.readyToRollOver) {
+      const carried = rollout.carryOver();
+      await condition(allHandlersFinished);
+      return rollOver(carried);
+    }
+    await condition(changed);
+  }
+  const report = rollout.finish();
+  await condition(allHandlersFinished);
+  return report;
+}
+
+function freshCarry(): FleetCarry {
+  return {
+    startedAt: new Date().toISOString(),
+    activeMs: 0,
+    cursor: '',
+    counters: { migrated: 0, upToDate: 0, failed: 0, clerkUpdated: 0, clerkFailed: 0 },
+    failures: [],
+    failuresOmitted: 0,
+    paused: false,
+    failedAtResume: 0,
+    runs: 0,
+  };
+}
+
+/** The `progress` query and the pause, resume and cancel updates, each answering with the progress. */
+function handleControls(rollout: Rollout): void {
+  const notWhileCancelling = () => {
+    if (rollout.isCancelling) throw new Error('The rollout is being cancelled');
+  };
+  setHandler(fleetProgressQuery, () => rollout.current());
+  setHandler(
+    pauseFleetMigration,
+    () => {
+      rollout.pause('paused by an operator');
+      return rollout.current();
+    },
+    { validator: notWhileCancelling },
+  );
+  setHandler(
+    resumeFleetMigration,
+    () => {
+      rollout.resume();
+      return rollout.current();
+    },
+    { validator: notWhileCancelling },
+  );
+  setHandler(cancelFleetMigration, () => {
+    rollout.cancel();
+    return rollout.current();
+  });
 }

@@ -135,7 +135,10 @@ test('a provider union member holds exactly its own settings, required ones set'
   assert.deepEqual(postgres, {
     kind: 'postgres',
     passwordSecret: worker.TENANT_PASSWORD_SECRET,
+    previousPasswordSecret: undefined,
     servers: [{ name: 'eu', adminUrl: worker.DATABASE_URL }],
+    keepPublicConnect: false,
+    tenantLimits: { connectionLimit: 10, statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 },
   });
   const xata = loadConfig(
     {
@@ -183,6 +186,47 @@ test('a provider union member holds exactly its own settings, required ones set'
     postgres: { host: '127.0.0.1', port: 5432, user: undefined, database: undefined, ssl: false },
   });
   assert.deepEqual(names(problems({ ...worker, XATA_LITE_HOST: 'only-one' }, 'worker')), ['XATA_LITE_HOST']);
+});
+
+test('postgres tenant settings: the previous secret, limits and the PUBLIC CONNECT switch', () => {
+  const provider = loadConfig(
+    {
+      ...worker,
+      TENANT_PASSWORD_SECRET_PREVIOUS: 'b'.repeat(32),
+      TENANT_CONNECTION_LIMIT: '3',
+      TENANT_STATEMENT_TIMEOUT: '5m',
+      TENANT_IDLE_IN_TRANSACTION_TIMEOUT: '90s',
+      POSTGRES_KEEP_PUBLIC_CONNECT: 'true',
+    },
+    'worker',
+  ).provider;
+  assert.ok(provider.kind === 'postgres');
+  assert.equal(provider.previousPasswordSecret, 'b'.repeat(32));
+  assert.equal(provider.keepPublicConnect, true);
+  assert.deepEqual(provider.tenantLimits, {
+    connectionLimit: 3,
+    statementTimeoutMs: 300_000,
+    idleInTransactionTimeoutMs: 90_000,
+  });
+  const refused = problems(
+    {
+      ...worker,
+      TENANT_PASSWORD_SECRET_PREVIOUS: 'short',
+      TENANT_CONNECTION_LIMIT: '0',
+      TENANT_STATEMENT_TIMEOUT: '30',
+      TENANT_IDLE_IN_TRANSACTION_TIMEOUT: 'soon',
+      POSTGRES_KEEP_PUBLIC_CONNECT: 'yes',
+    },
+    'worker',
+  );
+  assert.deepEqual(names(refused).sort(), [
+    'POSTGRES_KEEP_PUBLIC_CONNECT',
+    'TENANT_CONNECTION_LIMIT',
+    'TENANT_IDLE_IN_TRANSACTION_TIMEOUT',
+    'TENANT_PASSWORD_SECRET_PREVIOUS',
+    'TENANT_STATEMENT_TIMEOUT',
+  ]);
+  assert.ok(refused.every((p) => !p.includes('short') && !p.includes('soon')));
 });
 
 test('TEMPORAL_* variables pass to envconfig untouched', () => {
