@@ -9,6 +9,8 @@ export interface PostgresSettings {
   passwordSecret: string;
   /** The servers, the first the default region. */
   servers: PostgresRegion[];
+  /** Each server's admin pool: a connection per activity slot (and one to cancel with), bounded waits. */
+  pool: { size: number; connectMs: number; statementMs: number; lockMs: number };
 }
 
 /** DB_PROVIDER=xata: the Xata platform. */
@@ -58,7 +60,13 @@ export function providerSettings(env: Env, required: Requirements): ProviderSett
         'TENANT_PASSWORD_SECRET',
         'tenant passwords are derived from it',
       );
-      return { kind: 'postgres', passwordSecret, servers };
+      const pool = {
+        size: env.WORKER_MAX_CONCURRENT_ACTIVITIES + 1,
+        connectMs: env.DATABASE_CONNECT_TIMEOUT,
+        statementMs: env.DATABASE_STATEMENT_TIMEOUT,
+        lockMs: env.DATABASE_LOCK_TIMEOUT,
+      };
+      return { kind: 'postgres', passwordSecret, servers, pool };
     }
     case 'xata':
       return {

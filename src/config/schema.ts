@@ -100,6 +100,10 @@ function reconcileIntervalMs(text: string): number | undefined {
 /** `0` (drop at once) or a duration. */
 const gracePeriodMs = (text: string): number | undefined => (text === '0' ? 0 : durationMs(text));
 
+/** A duration such as `10s` or `2m`, in milliseconds. */
+const duration = (fallback: string) =>
+  readAs(durationMs, fallback, 'must be a whole number with s, m, h or d (e.g. 10s, 2m)');
+
 /** Every variable, each checked on its own; which are required depends on the role (roles.ts). */
 export const envSchema = z.object({
   PORT: port(3000),
@@ -136,6 +140,9 @@ export const envSchema = z.object({
   POSTGRES_REGIONS: parsedList(parsePostgresRegions),
   REGION_BY_COUNTRY: parsedList(parseRegionByCountry),
   MIGRATIONS_DIR: optionalString,
+  DATABASE_CONNECT_TIMEOUT: duration('10s'),
+  DATABASE_STATEMENT_TIMEOUT: duration('1m'),
+  DATABASE_LOCK_TIMEOUT: duration('30s'),
 
   XATA_API_KEY: optionalString,
   XATA_API_URL: httpUrl('Xata platform API'),

@@ -8,14 +8,21 @@ import type { DatabaseProvider } from './types.js';
 export async function createProvider(settings: ProviderSettings): Promise<DatabaseProvider> {
   switch (settings.kind) {
     case 'postgres': {
-      const { servers, passwordSecret } = settings;
+      const { servers, passwordSecret, pool } = settings;
+      const { size: poolSize, ...timeouts } = pool;
       const [only, ...others] = servers;
       if (only && others.length === 0) {
         const { createPostgresProvider } = await import('./postgres.js');
-        return createPostgresProvider({ adminUrl: only.adminUrl, region: only.name, passwordSecret });
+        return createPostgresProvider({
+          adminUrl: only.adminUrl,
+          region: only.name,
+          passwordSecret,
+          poolSize,
+          timeouts,
+        });
       }
       const { createPostgresRegionsProvider } = await import('./postgres-regions.js');
-      return createPostgresRegionsProvider({ regions: servers, passwordSecret });
+      return createPostgresRegionsProvider({ regions: servers, passwordSecret, poolSize, timeouts });
     }
     case 'xata': {
       const { createXataProvider } = await import('./xata.js');

@@ -1,5 +1,5 @@
 import type { PostgresRegion } from '../config/regions.js';
-import { createPostgresProvider } from './postgres.js';
+import { createPostgresProvider, type AdminTimeouts } from './postgres.js';
 import { PermanentProviderError, type DatabaseProvider, type TenantDatabase } from './types.js';
 
 export interface PostgresRegionsOptions {
@@ -7,6 +7,7 @@ export interface PostgresRegionsOptions {
   regions: PostgresRegion[];
   passwordSecret: string;
   poolSize?: number;
+  timeouts?: AdminTimeouts;
 }
 
 /**
@@ -26,6 +27,7 @@ export function createPostgresRegionsProvider(options: PostgresRegionsOptions): 
         region: name,
         passwordSecret: options.passwordSecret,
         poolSize: options.poolSize,
+        timeouts: options.timeouts,
       }),
     ]),
   );
@@ -54,8 +56,8 @@ export function createPostgresRegionsProvider(options: PostgresRegionsOptions): 
     async regions() {
       return [...names];
     },
-    create(userId, { region }) {
-      return serverFor(region ?? names[0]!).create(userId, { region: region ?? names[0]! });
+    create(userId, { region, signal }) {
+      return serverFor(region ?? names[0]!).create(userId, { region: region ?? names[0]!, signal });
     },
     adminConnection(db: TenantDatabase) {
       return serverFor(db.region).adminConnection(db);

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { redactSecrets } from '../domain/index.js';
+import { cancelOnAbort } from './cancel-on-abort.js';
 import { tenantConnectionConfig } from './tenant-connection.js';
 import { tenantPasswordVerifier } from './tenant-credentials.js';
 import { TENANT_NAME_PREFIX, tenantDatabaseName, userIdFromTenantDatabaseName } from './tenant-names.js';
@@ -13,8 +14,16 @@ export interface PostgresProviderOptions {
   passwordSecret: string;
   /** The one region this server stands for. */
   region: string;
-  /** Admin connections kept open (default 4). */
+  /** Admin connections kept open (default 4): one per activity slot, so no activity waits for a connection. */
   poolSize?: number;
+  /** Bounds on every admin session, so a dead server or a stuck lock fails the attempt instead of hanging it. */
+  timeouts?: AdminTimeouts;
+}
+
+export interface AdminTimeouts {
+  connectMs: number;
+  statementMs: number;
+  lockMs: number;
 }
 
 const LIST_PAGE_SIZE = 500;
@@ -28,9 +37,18 @@ const ROLE_MISSING = '42704';
 
 /** One PostgreSQL server; each user gets a database of their own, owned by a login role of their own. */
 export function createPostgresProvider(options: PostgresProviderOptions): DatabaseProvider {
-  const { adminUrl, passwordSecret, region, poolSize } = options;
+  const { adminUrl, passwordSecret, region, poolSize, timeouts } = options;
   const { password: adminPassword } = parseIntoClientConfig(adminUrl);
-  const pool = new pg.Pool({ connectionString: adminUrl, max: poolSize ?? 4, application_name: 'per-user-db' });
+  const pool = new pg.Pool({
+    connectionString: adminUrl,
+    max: poolSize ?? 4,
+    application_name: 'per-user-db',
+    ...(timeouts && {
+      connectionTimeoutMillis: timeouts.connectMs,
+      statement_timeout: timeouts.statementMs,
+      lock_timeout: timeouts.lockMs,
+    }),
+  });
   // An idle admin connection that breaks (server restart) is discarded by the pool; without a listener the
   // 'error' event would crash the worker.
   pool.on('error', () => undefined);
@@ -49,12 +67,23 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
    * creates and drops of the same tenant (from any worker) take turns: PostgreSQL answers two concurrent
    * ALTER ROLE or GRANT/REVOKE on one object with "tuple concurrently updated".
    */
-  async function lockedForTenant<T>(name: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  async function lockedForTenant<T>(
+    name: string,
+    work: (client: pg.PoolClient) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const client = await pool.connect();
     let unlocked = false;
     try {
-      await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [name]);
-      const result = await work(client);
+      const result = await cancelOnAbort(
+        signal,
+        client,
+        (sql, values) => pool.query(sql, values),
+        async () => {
+          await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [name]);
+          return work(client);
+        },
+      );
       await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [name]);
       unlocked = true;
       return result;
@@ -73,7 +102,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
       return [region];
     },
 
-    async create(userId, { region: requested }) {
+    async create(userId, { region: requested, signal }) {
       const name = tenantDatabaseName(userId);
       if (requested !== undefined && requested !== region) {
         throw new PermanentProviderError(
@@ -83,12 +112,16 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
       }
       const verifier = await tenantPasswordVerifier(passwordSecret, userId);
       await asAdmin(() =>
-        lockedForTenant(name, async (client) => {
-          await ensureRole(client, name, verifier);
-          await ensureDatabase(client, name);
-          // Every role may connect to every database by default; a tenant's database is for its owner only.
-          await client.query(`REVOKE ALL ON DATABASE ${pg.escapeIdentifier(name)} FROM PUBLIC`);
-        }),
+        lockedForTenant(
+          name,
+          async (client) => {
+            await ensureRole(client, name, verifier);
+            await ensureDatabase(client, name);
+            // Every role may connect to every database by default; a tenant's database is for its owner only.
+            await client.query(`REVOKE ALL ON DATABASE ${pg.escapeIdentifier(name)} FROM PUBLIC`);
+          },
+          signal,
+        ),
       );
       return { provider: 'postgres', name, region };
     },
