@@ -11,7 +11,7 @@ import type { WorkerConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { loadMigrations } from '../migrations/index.js';
 import { createProvider } from '../providers/index.js';
-import { workflowBundle } from './bundle.js';
+import { workflowBundle, workflowCode, type WorkflowCode } from './bundle.js';
 
 export interface RunningWorker {
   /** Resolves when both workers have stopped (after `shutdown()` or a fatal error). */
@@ -24,6 +24,8 @@ export interface RunWorkerOptions {
   logger?: Logger;
   /** An existing connection (tests, the local stack); otherwise one is opened from the TEMPORAL_* settings. */
   connection?: NativeConnection;
+  /** The workflow code to run; default: the build's bundle beside this module, else the sources. */
+  workflowCode?: WorkflowCode;
 }
 
 /**
@@ -52,11 +54,13 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     regionByCountry: config.regionByCountry,
   });
 
+  const code = options.workflowCode ?? workflowCode();
+  logger.info(code, 'prebuilt' in code ? 'workflow code: prebuilt bundle' : 'workflow code: bundling the sources');
   const main = await Worker.create({
     connection,
     namespace,
     taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(code),
     activities: activities.main,
     interceptors: { activity: [mapActivityFailures] },
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
