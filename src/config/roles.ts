@@ -37,6 +37,12 @@ export interface WorkerConfig extends CommonConfig {
   provider: ProviderSettings;
   /** REGION_BY_COUNTRY: country → region for sign-ups by IP, before the built-in table (any provider). */
   regionByCountry?: Record<string, string>;
+  shutdown: {
+    /** On SIGTERM, running activities get this long to finish before they are cancelled. */
+    graceMs: number;
+    /** After this long the worker stops whatever still runs (its activities retry elsewhere). */
+    forceMs: number;
+  };
   reconcile: {
     /** How often the worker's Temporal Schedule runs reconciliation; undefined (`off`) removes the schedule. */
     intervalMs?: number;
@@ -50,6 +56,8 @@ export interface WebhookConfig extends CommonConfig {
   port: number;
   publicUrl: string;
   webhookMaxBodyBytes: number;
+  /** On SIGTERM, requests in flight get this long to be answered before their connections are closed. */
+  drainMs: number;
   clerk: {
     /** Verifies Clerk's Svix signatures (CLERK_WEBHOOK_SIGNING_SECRET, alias CLERK_WEBHOOK_SECRET). */
     webhookSigningSecret: string;
@@ -132,12 +140,14 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
     provider: providerSettings(env, required),
     regionByCountry: env.REGION_BY_COUNTRY,
     reconcile: { intervalMs: env.RECONCILE_INTERVAL, removeOrphans: env.RECONCILE_REMOVE_ORPHANS },
+    shutdown: { graceMs: env.WORKER_SHUTDOWN_GRACE_TIME, forceMs: env.WORKER_SHUTDOWN_FORCE_TIME },
   }),
   webhook: (env, rawEnv, required) => ({
     ...common(env, rawEnv),
     port: env.PORT,
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
     webhookMaxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+    drainMs: env.WEBHOOK_DRAIN_TIME,
     clerk: {
       webhookSigningSecret: required.need(
         env.CLERK_WEBHOOK_SIGNING_SECRET ?? env.CLERK_WEBHOOK_SECRET,

@@ -121,6 +121,9 @@ export const envSchema = z.object({
   TASK_QUEUE: optionalString.transform((v) => v ?? 'per-user-db'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt(16),
   CLERK_RATE_LIMIT_PER_SECOND: positiveNumber(5),
+  WORKER_SHUTDOWN_GRACE_TIME: duration('25s'),
+  WORKER_SHUTDOWN_FORCE_TIME: duration('30s'),
+  WEBHOOK_DRAIN_TIME: duration('10s'),
 
   CLERK_SECRET_KEY: optionalString,
   CLERK_API_URL: url('Clerk Backend API'),

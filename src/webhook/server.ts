@@ -24,6 +24,7 @@ export async function startWebhookServer(
     : undefined;
   const app = createApp({ config, temporal, logger, clerk });
   const host = options.host ?? '0.0.0.0';
+  const { drainMs } = config;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, host, (error?: Error) => (error ? reject(error) : resolve(s)));
   });
@@ -32,9 +33,28 @@ export async function startWebhookServer(
   logger.info({ url }, 'webhook receiver listening');
   return {
     url,
+    /**
+     * Graceful: stops accepting connections, lets the requests in flight be answered (at most WEBHOOK_DRAIN_TIME,
+     * then their connections are cut), then closes. Clerk retries a delivery that got no answer.
+     */
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // A keep-alive connection turns idle once its last answer is sent; close it then rather than at the deadline.
+      const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), drainMs)));
+      try {
+        if ((await Promise.race([closed, deadline])) === 'expired') {
+          logger.warn({ drainMs }, 'requests still in flight after the drain time: closing their connections');
+          server.closeAllConnections();
+          await closed;
+        }
+      } finally {
+        clearInterval(closeIdle);
+        clearTimeout(timer);
+      }
+      logger.info('webhook receiver stopped');
       if (!options.temporal) await temporal.connection.close();
     },
   };

@@ -40,6 +40,8 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   const migrations = await loadMigrations(config.migrationsDir);
   const clerk = createClerkApi(config.clerk);
   const { taskQueue, clerkTaskQueue, maxConcurrentActivities, clerkRatePerSecond } = config.temporal;
+  // On shutdown, running activities get the grace time to finish; then they are cancelled (and retried elsewhere).
+  const shutdown = { shutdownGraceTime: config.shutdown.graceMs, shutdownForceTime: config.shutdown.forceMs };
   const client = new Client({ connection, namespace });
   const starters = {
     provision: (userId: string) => startProvisioning(client, taskQueue, { userId }),
@@ -64,6 +66,7 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     activities: activities.main,
     interceptors: { activity: [mapActivityFailures] },
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
+    ...shutdown,
   });
   const clerkWorker = await Worker.create({
     connection,
@@ -72,6 +75,7 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     activities: activities.clerk,
     interceptors: { activity: [mapActivityFailures] },
     maxTaskQueueActivitiesPerSecond: clerkRatePerSecond,
+    ...shutdown,
   });
   const reconcileSchedule = await ensureReconcileSchedule(client, config);
   logger.info({ taskQueue, clerkTaskQueue, namespace, provider: provider.name, reconcileSchedule }, 'worker started');
