@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { createClerkApi } from '../clerk/client.js';
 import { createTemporalClient } from '../client/connection.js';
+import { checkSearchAttributes, missingSearchAttributesMessage } from '../client/search-attribute-check.js';
 import type { WebhookConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { createApp } from './app.js';
@@ -31,6 +32,7 @@ export async function startWebhookServer(
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   logger.info({ url }, 'webhook receiver listening');
+  void warnOfMissingSearchAttributes(temporal, config.temporal.namespace, logger);
   return {
     url,
     /**
@@ -58,4 +60,14 @@ export async function startWebhookServer(
       if (!options.temporal) await temporal.connection.close();
     },
   };
+}
+
+/** Start-up preflight: the log names missing search attributes and the commands that create them. */
+async function warnOfMissingSearchAttributes(temporal: Client, namespace: string, logger: Logger): Promise<void> {
+  try {
+    const check = await checkSearchAttributes(temporal.connection, namespace);
+    if (check.missing.length) logger.error({ ...check, namespace }, missingSearchAttributesMessage(check));
+  } catch (error) {
+    logger.warn({ err: error }, 'could not list the namespace search attributes (readiness will say)');
+  }
 }

@@ -6,6 +6,7 @@ import { createClerkApi } from '../clerk/client.js';
 import { temporalConnectConfig } from '../client/connection.js';
 import { startDeprovisioning } from '../client/deprovisioning.js';
 import { startProvisioning } from '../client/provisioning.js';
+import { checkSearchAttributes, missingSearchAttributesMessage } from '../client/search-attribute-check.js';
 import { ensureReconcileSchedule } from '../client/reconcile-schedule.js';
 import type { WorkerConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
@@ -36,6 +37,13 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   const logger = options.logger ?? createLogger(config.logLevel, 'worker');
   const { connectionOptions, namespace } = temporalConnectConfig(config);
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions));
+  // Preflight: without our search attributes every run start and status upsert fails; refuse to start, and say how.
+  const attributes = await checkSearchAttributes(connection, namespace);
+  if (attributes.missing.length) {
+    logger.error({ ...attributes, namespace }, missingSearchAttributesMessage(attributes));
+    if (!options.connection) await connection.close();
+    throw new Error(`${missingSearchAttributesMessage(attributes)}:\n  ${attributes.fix.join('\n  ')}`);
+  }
   const provider = await createProvider(config.provider);
   const migrations = await loadMigrations(config.migrationsDir);
   const clerk = createClerkApi(config.clerk);
