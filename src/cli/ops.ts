@@ -61,7 +61,12 @@ async function showStatus({ config, client }: Session, userId: string, asJson: b
 
 async function provision(session: Session, userId: string, options: z.output<typeof provisionOptions>) {
   const { config, client } = session;
-  const started = await startProvisioning(client, config.temporal.taskQueue, { userId, region: options.region });
+  const started = await startProvisioning(
+    client,
+    config.temporal.taskQueue,
+    { userId, region: options.region },
+    { restartStopped: true }, // the operator asks for it
+  );
   process.stderr.write(
     started.outcome === 'started'
       ? `Provisioning ${userId}: ${temporalUiUrl(config, started.workflowId)}\n`

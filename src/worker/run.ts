@@ -52,7 +52,8 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   const shutdown = { shutdownGraceTime: config.shutdown.graceMs, shutdownForceTime: config.shutdown.forceMs };
   const client = new Client({ connection, namespace });
   const starters = {
-    provision: (userId: string) => startProvisioning(client, taskQueue, { userId }),
+    // Reconciliation provisions users Clerk still has, so a cancelled or terminated run is no reason to skip them.
+    provision: (userId: string) => startProvisioning(client, taskQueue, { userId }, { restartStopped: true }),
     deprovision: (userId: string) => startDeprovisioning(client, taskQueue, { userId, reason: 'orphan' }),
   };
   const activities = createActivities({

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import { provisionWorkflowId } from '../../src/workflows/provision-state.js';
 import { databaseCount, waitForReadyMetadata } from '../helpers/databases.js';
-import { eventually, startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { eventually, startPipeline, userCreatedEvent, type Pipeline } from '../helpers/pipeline.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 import { activityAttempts, activityIdentities, activityTimeoutTypes, pendingActivity } from '../helpers/workflows.js';
 
@@ -121,6 +121,13 @@ describe('a deletion cancels a createDatabase blocked in PostgreSQL within 30 s'
     console.log(`cancelled ${Date.now() - deletedAt} ms after the deletion`);
     assert.equal(await lock.waitedOn(), false, 'the cancelled statement no longer waits');
     await lock.release();
+
+    // A user.created arriving late (Svix orders best-effort) must not resurrect the deleted user.
+    const { runId } = await handle.describe();
+    const late = await p.postEvent(userCreatedEvent(user.id));
+    assert.deepEqual([late.status, late.body.status], [202, 'already-stopped']);
+    const latest = await handle.describe();
+    assert.deepEqual([latest.runId, latest.status.name], [runId, 'CANCELLED']);
     await eventually(
       async () => (await databaseCount(p.adminUrl, tenantDatabaseName(user.id))) === 0,
       'no tenant database',
