@@ -47,7 +47,7 @@ const listOptions = z.object({
 });
 
 async function showStatus({ config, client }: Session, userId: string, asJson: boolean): Promise<void> {
-  const status = await databaseStatus(client, config, userId);
+  const status = await databaseStatus(client, config, userId, config.clerk && createClerkApi(config.clerk));
   if (!status) {
     process.stderr.write(
       `${userId}: no provisioning workflow (never provisioned; \`provision ${userId}\` starts one)\n`,

@@ -89,6 +89,8 @@ export interface WebhookConfig extends CommonConfig {
 /** CLI commands that only start and query workflows (`migrate`, `ops status|provision|deprovision|reconcile`). */
 export interface ClientConfig extends CommonConfig {
   migrationsDir: string;
+  /** When CLERK_SECRET_KEY is set, `ops status` also reads Clerk (the current schema version, runs past retention). */
+  clerk?: ClerkApiSettings;
 }
 
 /** CLI commands that read Clerk and the provider directly (`ops users`). */
@@ -170,6 +172,7 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
   client: (env, rawEnv) => ({
     ...common(env, rawEnv),
     migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
+    clerk: env.CLERK_SECRET_KEY ? { secretKey: env.CLERK_SECRET_KEY, apiUrl: env.CLERK_API_URL } : undefined,
   }),
   ops: (env, rawEnv, required) => ({
     ...common(env, rawEnv),

@@ -124,7 +124,7 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
     const userId = clerkUserId.safeParse(req.params.userId);
     if (!userId.success) return sendError(res, 400, 'invalid_user_id', 'userId must be a Clerk user id (user_…)');
     try {
-      const status = await databaseStatus(temporal, config, userId.data);
+      const status = await databaseStatus(temporal, config, userId.data, clerk);
       if (!status) return sendError(res, 404, 'not_found', `No database workflow for ${userId.data}`);
       return res.json(status);
     } catch (error) {
