@@ -1,9 +1,10 @@
-import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { recordSchemaVersion, type ClerkClient } from '../clerk/client.js';
 import type { ProviderName } from '../config/index.js';
 import { applyMigrations, latestVersion, type Migration } from '../migrations/index.js';
 import { userIdFromTenantDatabaseName } from '../providers/tenant-names.js';
 import type { DatabaseProvider, TenantDatabase } from '../providers/types.js';
+import { whileHeartbeating } from './heartbeat.js';
 
 /** One tenant as the fleet migration carries it: names only, never a credential. */
 export interface TenantRef {
@@ -30,20 +31,6 @@ export interface TenantMigration {
    * worker) may have committed the migration without reporting it.
    */
   attempt: number;
-}
-
-/** Heartbeat cadence: well inside the workflow's heartbeat timeout, so a dead worker is noticed in seconds. */
-const HEARTBEAT_EVERY_MS = 2_000;
-
-/** Keeps the activity's heartbeat going while `work` runs, so Temporal tells a slow tenant from a dead worker. */
-async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
-  heartbeat();
-  const timer = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 const byName = (a: TenantRef, b: TenantRef) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);

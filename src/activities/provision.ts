@@ -8,6 +8,7 @@ import {
 } from '../clerk/client.js';
 import { applyMigrations, type Migration } from '../migrations/index.js';
 import type { DatabaseProvider, TenantDatabase } from '../providers/types.js';
+import { whileHeartbeating } from './heartbeat.js';
 import { chooseRegion, type RegionByCountry, type RegionChoice, type RegionHints } from './region.js';
 
 /** The tenant database and why it is in its region (recorded on the workflow and on Clerk). */
@@ -29,10 +30,12 @@ export function createProvisionActivities({
       const { userId, ...hints } = input;
       const { region, ...why } = chooseRegion(await provider.regions(), hints, regionByCountry);
       if (why.regionIgnored) log.warn('sign-up region ignored', { userId, reason: why.regionIgnored, region });
-      return { ...(await provider.create(userId, { region })), ...why };
+      const db = await whileHeartbeating((signal) => provider.create(userId, { region, signal }));
+      return { ...db, ...why };
     },
     applyMigrations: async (db: TenantDatabase): Promise<{ schemaVersion: number; applied: number[] }> => {
-      const result = await applyMigrations(await provider.adminConnection(db), migrations);
+      const connection = await provider.adminConnection(db);
+      const result = await whileHeartbeating((signal) => applyMigrations(connection, migrations, { signal }));
       return { schemaVersion: result.toVersion, applied: result.applied };
     },
   };

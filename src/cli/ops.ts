@@ -47,7 +47,7 @@ const listOptions = z.object({
 });
 
 async function showStatus({ config, client }: Session, userId: string, asJson: boolean): Promise<void> {
-  const status = await databaseStatus(client, config, userId);
+  const status = await databaseStatus(client, config, userId, config.clerk && createClerkApi(config.clerk));
   if (!status) {
     process.stderr.write(
       `${userId}: no provisioning workflow (never provisioned; \`provision ${userId}\` starts one)\n`,
@@ -61,7 +61,12 @@ async function showStatus({ config, client }: Session, userId: string, asJson: b
 
 async function provision(session: Session, userId: string, options: z.output<typeof provisionOptions>) {
   const { config, client } = session;
-  const started = await startProvisioning(client, config.temporal.taskQueue, { userId, region: options.region });
+  const started = await startProvisioning(
+    client,
+    config.temporal.taskQueue,
+    { userId, region: options.region },
+    { restartStopped: true }, // the operator asks for it
+  );
   process.stderr.write(
     started.outcome === 'started'
       ? `Provisioning ${userId}: ${temporalUiUrl(config, started.workflowId)}\n`

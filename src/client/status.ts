@@ -1,4 +1,6 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { z } from 'zod';
+import type { ClerkClient } from '../clerk/client.js';
 import type { CommonConfig } from '../config/index.js';
 import {
   DATABASE_KEPT_STATUSES,
@@ -20,6 +22,34 @@ export interface DatabaseStatus {
   /** The deprovisioning workflow once the user is being deleted, else the provisioning one. */
   workflowId: string;
   temporalUiUrl: string;
+  /**
+   * `temporal`: the workflows' state (its schema version the current one Clerk records, after any rollout);
+   * `clerk`: Temporal no longer has the runs (past retention), so Clerk's record is the answer.
+   */
+  source: 'temporal' | 'clerk';
+}
+
+/** Clerk's `publicMetadata.database`, which anyone with Clerk dashboard access can edit: checked, not trusted. */
+const clerkDatabaseRecord = z.object({
+  status: z.enum(['ready', 'deleting', 'deleted', 'failed']),
+  provider: z.enum(['postgres', 'xata', 'xata-lite']),
+  name: z.string(),
+  region: z.string(),
+  regionSource: z.enum(['sign-up', 'ip', 'default']).optional(),
+  regionIgnored: z.string().optional(),
+  schemaVersion: z.number().int().nonnegative(),
+  provisionedAt: z.string(),
+});
+
+/** The user's database as Clerk records it; undefined when there is none, the user is gone or Clerk cannot say. */
+async function clerkRecord(clerk: ClerkClient, userId: string) {
+  try {
+    const user = await clerk.users.getUser(userId);
+    const parsed = clerkDatabaseRecord.safeParse(user.publicMetadata.database);
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -55,7 +85,35 @@ export async function databaseStatus(
   client: Client,
   config: CommonConfig,
   userId: string,
+  clerk?: ClerkClient,
 ): Promise<DatabaseStatus | null> {
+  const [temporal, recorded] = await Promise.all([
+    temporalStatus(client, config, userId),
+    clerk ? clerkRecord(clerk, userId) : undefined,
+  ]);
+  if (temporal) {
+    // A fleet rollout migrates the database after provisioning closed and records the new version on Clerk.
+    if (temporal.database && recorded?.name === temporal.database.name) {
+      temporal.database = { ...temporal.database, schemaVersion: recorded.schemaVersion };
+    }
+    return temporal;
+  }
+  if (!recorded) return null;
+  const { status, ...database } = recorded;
+  const workflowId = provisionWorkflowId(userId);
+  return {
+    userId,
+    status,
+    database: status === 'deleted' ? null : database,
+    steps: [],
+    workflowId,
+    temporalUiUrl: temporalUiUrl(config, workflowId),
+    source: 'clerk',
+  };
+}
+
+/** The state the workflows hold; null when Temporal has neither run (never started, or past retention). */
+async function temporalStatus(client: Client, config: CommonConfig, userId: string): Promise<DatabaseStatus | null> {
   const [provisioning, deletion] = await withTemporalDeadline(client, () =>
     Promise.all([
       workflowState<ProvisionState>(
@@ -81,6 +139,7 @@ export async function databaseStatus(
       steps,
       workflowId,
       temporalUiUrl: temporalUiUrl(config, workflowId),
+      source: 'temporal',
     };
   }
   if (!provisioning) return null;
@@ -92,5 +151,6 @@ export async function databaseStatus(
     steps,
     workflowId,
     temporalUiUrl: temporalUiUrl(config, workflowId),
+    source: 'temporal',
   };
 }

@@ -15,6 +15,8 @@ export interface PostgresSettings {
   keepPublicConnect: boolean;
   /** What every tenant role is held to (TENANT_CONNECTION_LIMIT and the TENANT_*_TIMEOUT settings). */
   tenantLimits: { connectionLimit: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
+  /** Each server's admin pool: a connection per activity slot (and one to cancel with), bounded waits. */
+  pool: { size: number; connectMs: number; statementMs: number; lockMs: number };
 }
 
 /** DB_PROVIDER=xata: the Xata platform. */
@@ -64,6 +66,12 @@ export function providerSettings(env: Env, required: Requirements): ProviderSett
         'TENANT_PASSWORD_SECRET',
         'tenant passwords are derived from it',
       );
+      const pool = {
+        size: env.WORKER_MAX_CONCURRENT_ACTIVITIES + 1,
+        connectMs: env.DATABASE_CONNECT_TIMEOUT,
+        statementMs: env.DATABASE_STATEMENT_TIMEOUT,
+        lockMs: env.DATABASE_LOCK_TIMEOUT,
+      };
       return {
         kind: 'postgres',
         passwordSecret,
@@ -75,6 +83,7 @@ export function providerSettings(env: Env, required: Requirements): ProviderSett
           statementTimeoutMs: env.TENANT_STATEMENT_TIMEOUT,
           idleInTransactionTimeoutMs: env.TENANT_IDLE_IN_TRANSACTION_TIMEOUT,
         },
+        pool,
       };
     }
     case 'xata':

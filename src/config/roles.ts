@@ -37,6 +37,12 @@ export interface WorkerConfig extends CommonConfig {
   provider: ProviderSettings;
   /** REGION_BY_COUNTRY: country → region for sign-ups by IP, before the built-in table (any provider). */
   regionByCountry?: Record<string, string>;
+  shutdown: {
+    /** On SIGTERM, running activities get this long to finish before they are cancelled. */
+    graceMs: number;
+    /** After this long the worker stops whatever still runs (its activities retry elsewhere). */
+    forceMs: number;
+  };
   reconcile: {
     /** How often the worker's Temporal Schedule runs reconciliation; undefined (`off`) removes the schedule. */
     intervalMs?: number;
@@ -50,6 +56,8 @@ export interface WebhookConfig extends CommonConfig {
   port: number;
   publicUrl: string;
   webhookMaxBodyBytes: number;
+  /** On SIGTERM, requests in flight get this long to be answered before their connections are closed. */
+  drainMs: number;
   clerk: {
     /** Verifies Clerk's Svix signatures (CLERK_WEBHOOK_SIGNING_SECRET, alias CLERK_WEBHOOK_SECRET). */
     webhookSigningSecret: string;
@@ -81,6 +89,8 @@ export interface WebhookConfig extends CommonConfig {
 /** CLI commands that only start and query workflows (`migrate`, `ops status|provision|deprovision|reconcile`). */
 export interface ClientConfig extends CommonConfig {
   migrationsDir: string;
+  /** When CLERK_SECRET_KEY is set, `ops status` also reads Clerk (the current schema version, runs past retention). */
+  clerk?: ClerkApiSettings;
 }
 
 /** CLI commands that read Clerk and the provider directly (`ops users`). */
@@ -132,12 +142,14 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
     provider: providerSettings(env, required),
     regionByCountry: env.REGION_BY_COUNTRY,
     reconcile: { intervalMs: env.RECONCILE_INTERVAL, removeOrphans: env.RECONCILE_REMOVE_ORPHANS },
+    shutdown: { graceMs: env.WORKER_SHUTDOWN_GRACE_TIME, forceMs: env.WORKER_SHUTDOWN_FORCE_TIME },
   }),
   webhook: (env, rawEnv, required) => ({
     ...common(env, rawEnv),
     port: env.PORT,
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
     webhookMaxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+    drainMs: env.WEBHOOK_DRAIN_TIME,
     clerk: {
       webhookSigningSecret: required.need(
         env.CLERK_WEBHOOK_SIGNING_SECRET ?? env.CLERK_WEBHOOK_SECRET,
@@ -166,6 +178,7 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
   client: (env, rawEnv) => ({
     ...common(env, rawEnv),
     migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
+    clerk: env.CLERK_SECRET_KEY ? { secretKey: env.CLERK_SECRET_KEY, apiUrl: env.CLERK_API_URL } : undefined,
   }),
   ops: (env, rawEnv, required) => ({
     ...common(env, rawEnv),

@@ -118,6 +118,10 @@ function reconcileIntervalMs(text: string): number | undefined {
 /** `0` (drop at once) or a duration. */
 const gracePeriodMs = (text: string): number | undefined => (text === '0' ? 0 : durationMs(text));
 
+/** A duration such as `10s` or `2m`, in milliseconds. */
+const duration = (fallback: string) =>
+  readAs(durationMs, fallback, 'must be a whole number with s, m, h or d (e.g. 10s, 2m)');
+
 /** Every variable, each checked on its own; which are required depends on the role (roles.ts). */
 export const envSchema = z.object({
   PORT: port(3000),
@@ -135,6 +139,9 @@ export const envSchema = z.object({
   TASK_QUEUE: optionalString.transform((v) => v ?? 'per-user-db'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt(16),
   CLERK_RATE_LIMIT_PER_SECOND: positiveNumber(5),
+  WORKER_SHUTDOWN_GRACE_TIME: duration('25s'),
+  WORKER_SHUTDOWN_FORCE_TIME: duration('30s'),
+  WEBHOOK_DRAIN_TIME: duration('10s'),
 
   CLERK_SECRET_KEY: optionalString,
   CLERK_API_URL: url('Clerk Backend API'),
@@ -161,6 +168,9 @@ export const envSchema = z.object({
   POSTGRES_REGIONS: parsedList(parsePostgresRegions),
   REGION_BY_COUNTRY: parsedList(parseRegionByCountry),
   MIGRATIONS_DIR: optionalString,
+  DATABASE_CONNECT_TIMEOUT: duration('10s'),
+  DATABASE_STATEMENT_TIMEOUT: duration('1m'),
+  DATABASE_LOCK_TIMEOUT: duration('30s'),
 
   XATA_API_KEY: optionalString,
   XATA_API_URL: httpUrl('Xata platform API'),

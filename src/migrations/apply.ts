@@ -1,4 +1,5 @@
 import pg, { type ClientConfig } from 'pg';
+import { cancelOnAbort } from '../providers/cancel-on-abort.js';
 import { MigrationChecksumError, MigrationFailedError, MigrationHistoryError } from './errors.js';
 import { assertSequence, migrationFile, type Migration } from './load.js';
 
@@ -29,19 +30,24 @@ interface AppliedRow {
 export async function applyMigrations(
   connection: ClientConfig,
   migrations: readonly Migration[],
+  { signal }: { signal?: AbortSignal } = {},
 ): Promise<MigrationResult> {
   assertSequence(migrations);
-  return withClient(connection, async (client) => {
-    await client.query('BEGIN');
-    try {
-      const result = await applyPending(client, migrations);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-  });
+  // The tenant role may cancel its own sessions, so the cancel goes through a second session of the same role.
+  const cancel = (statement: string, values: unknown[]) => withClient(connection, (c) => c.query(statement, values));
+  return withClient(connection, (client) =>
+    cancelOnAbort(signal, client, cancel, async () => {
+      await client.query('BEGIN');
+      try {
+        const result = await applyPending(client, migrations);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    }),
+  );
 }
 
 /** The version a database's schema is at: 0 when no migration was ever applied. */

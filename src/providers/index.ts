@@ -8,14 +8,15 @@ import type { DatabaseProvider } from './types.js';
 export async function createProvider(settings: ProviderSettings): Promise<DatabaseProvider> {
   switch (settings.kind) {
     case 'postgres': {
-      const { servers, ...shared } = settings;
+      const { servers, pool, ...shared } = settings;
+      const { size: poolSize, ...timeouts } = pool;
       const [only, ...others] = servers;
       if (only && others.length === 0) {
         const { createPostgresProvider } = await import('./postgres.js');
-        return createPostgresProvider({ ...shared, adminUrl: only.adminUrl, region: only.name });
+        return createPostgresProvider({ ...shared, poolSize, timeouts, adminUrl: only.adminUrl, region: only.name });
       }
       const { createPostgresRegionsProvider } = await import('./postgres-regions.js');
-      return createPostgresRegionsProvider({ ...shared, regions: servers });
+      return createPostgresRegionsProvider({ ...shared, poolSize, timeouts, regions: servers });
     }
     case 'xata': {
       const { createXataProvider } = await import('./xata.js');

@@ -18,7 +18,6 @@ export function createPostgresRegionsProvider(options: PostgresRegionsOptions): 
   }
   const { regions, ...shared } = options;
   const servers = new Map(
-    regions.map(({ name, adminUrl }) => [name, createPostgresProvider({ ...shared, adminUrl, region: name })]),
   );
   const names = [...servers.keys()];
   const all = [...servers.values()];
@@ -48,8 +47,8 @@ export function createPostgresRegionsProvider(options: PostgresRegionsOptions): 
     async regions() {
       return [...names];
     },
-    create(userId, { region }) {
-      return serverFor(region ?? names[0]!).create(userId, { region: region ?? names[0]! });
+    create(userId, { region, signal }) {
+      return serverFor(region ?? names[0]!).create(userId, { region: region ?? names[0]!, signal });
     },
     adminConnection(db: TenantDatabase) {
       return serverFor(db.region).adminConnection(db);

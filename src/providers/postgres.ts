@@ -10,6 +10,7 @@ import {
   tenantsOffLimits,
   type TenantLimits,
 } from './postgres-hardening.js';
+import { cancelOnAbort } from './cancel-on-abort.js';
 import { workingTenantConnectionConfig } from './tenant-connection.js';
 import { tenantPasswordVerifier } from './tenant-credentials.js';
 import { TENANT_NAME_PREFIX, tenantDatabaseName, userIdFromTenantDatabaseName } from './tenant-names.js';
@@ -24,7 +25,7 @@ export interface PostgresProviderOptions {
   previousPasswordSecret?: string;
   /** The one region this server stands for. */
   region: string;
-  /** Admin connections kept open (default 4). */
+  /** Admin connections kept open (default 4): one per activity slot, so no activity waits for a connection. */
   poolSize?: number;
   /**
    * POSTGRES_KEEP_PUBLIC_CONNECT: leave PUBLIC's CONNECT on the admin database and template1 (a server shared
@@ -33,6 +34,14 @@ export interface PostgresProviderOptions {
   keepPublicConnect?: boolean;
   /** TENANT_CONNECTION_LIMIT, TENANT_STATEMENT_TIMEOUT, TENANT_IDLE_IN_TRANSACTION_TIMEOUT. */
   tenantLimits?: Partial<TenantLimits>;
+  /** Bounds on every admin session, so a dead server or a stuck lock fails the attempt instead of hanging it. */
+  timeouts?: AdminTimeouts;
+}
+
+export interface AdminTimeouts {
+  connectMs: number;
+  statementMs: number;
+  lockMs: number;
 }
 
 const LIST_PAGE_SIZE = 500;
@@ -48,10 +57,19 @@ const START_LOCK = 'per-user-db: start-up';
 
 /** One PostgreSQL server; each user gets a database of their own, owned by a login role of their own. */
 export function createPostgresProvider(options: PostgresProviderOptions): DatabaseProvider {
-  const { adminUrl, passwordSecret, previousPasswordSecret, region, poolSize, keepPublicConnect } = options;
+  const { adminUrl, passwordSecret, previousPasswordSecret, region, poolSize, keepPublicConnect, timeouts } = options;
   const limits: TenantLimits = { ...DEFAULT_TENANT_LIMITS, ...options.tenantLimits };
   const { password: adminPassword } = parseIntoClientConfig(adminUrl);
-  const pool = new pg.Pool({ connectionString: adminUrl, max: poolSize ?? 4, application_name: 'per-user-db' });
+  const pool = new pg.Pool({
+    connectionString: adminUrl,
+    max: poolSize ?? 4,
+    application_name: 'per-user-db',
+    ...(timeouts && {
+      connectionTimeoutMillis: timeouts.connectMs,
+      statement_timeout: timeouts.statementMs,
+      lock_timeout: timeouts.lockMs,
+    }),
+  });
   // An idle admin connection that breaks (server restart) is discarded by the pool; without a listener the
   // 'error' event would crash the worker.
   pool.on('error', () => undefined);
@@ -111,12 +129,23 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
    * creates and drops of the same tenant (from any worker) take turns: PostgreSQL answers two concurrent
    * ALTER ROLE or GRANT/REVOKE on one object with "tuple concurrently updated".
    */
-  async function lockedForTenant<T>(name: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  async function lockedForTenant<T>(
+    name: string,
+    work: (client: pg.PoolClient) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const client = await pool.connect();
     let unlocked = false;
     try {
-      await client.query('SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtextextended($1, 0))', [name]);
-      const result = await work(client);
+      const result = await cancelOnAbort(
+        signal,
+        client,
+        (sql, values) => pool.query(sql, values),
+        async () => {
+          await client.query('SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtextextended($1, 0))', [name]);
+          return work(client);
+        },
+      );
       await client.query('SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtextextended($1, 0))', [name]);
       unlocked = true;
       return result;
@@ -137,7 +166,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
       return [region];
     },
 
-    async create(userId, { region: requested }) {
+    async create(userId, { region: requested, signal }) {
       const name = tenantDatabaseName(userId);
       if (requested !== undefined && requested !== region) {
         throw new PermanentProviderError(
@@ -147,13 +176,17 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
       }
       const verifier = await tenantPasswordVerifier(passwordSecret, userId);
       await asAdmin(() =>
-        lockedForTenant(name, async (client) => {
-          await ensureRole(client, name, verifier);
-          await applyTenantLimits(client, name, limits);
-          await ensureDatabase(client, name);
-          // Every role may connect to every database by default; a tenant's database is for its owner only.
-          await client.query(`REVOKE ALL ON DATABASE ${pg.escapeIdentifier(name)} FROM PUBLIC`);
-        }),
+        lockedForTenant(
+          name,
+          async (client) => {
+            await ensureRole(client, name, verifier);
+            await applyTenantLimits(client, name, limits);
+            await ensureDatabase(client, name);
+            // Every role may connect to every database by default; a tenant's database is for its owner only.
+            await client.query(`REVOKE ALL ON DATABASE ${pg.escapeIdentifier(name)} FROM PUBLIC`);
+          },
+          signal,
+        ),
       );
       return { provider: 'postgres', name, region };
     },

@@ -45,8 +45,8 @@ export interface DatabaseProvider {
   ready?(): Promise<void>;
   /** Regions this provider can place a database in; the first is the default. */
   regions(): Promise<string[]>;
-  /** Creates the user's database, or finds the one that already exists. */
-  create(userId: string, options: { region?: string }): Promise<TenantDatabase>;
+  /** Creates the user's database, or finds the one that already exists; `signal` stops the work early. */
+  create(userId: string, options: { region?: string; signal?: AbortSignal }): Promise<TenantDatabase>;
   /**
    * Connection settings for migrating the tenant database, with credentials. Only ever used inside an
    * activity; never returned from one.

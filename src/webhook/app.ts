@@ -5,6 +5,7 @@ import type { ClerkClient } from '../clerk/client.js';
 import { isTemporalUnavailable, withTemporalDeadline } from '../client/connection.js';
 import { startDeprovisioning } from '../client/deprovisioning.js';
 import { startProvisioning } from '../client/provisioning.js';
+import { checkSearchAttributes, missingSearchAttributesMessage } from '../client/search-attribute-check.js';
 import { databaseStatus } from '../client/status.js';
 import { clerkUserId, eventTime, parseClerkEvent } from '../clerk/events.js';
 import type { WebhookConfig } from '../config/index.js';
@@ -48,11 +49,20 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
   app.get('/readyz', async (_req, res) => {
     try {
       await withTemporalDeadline(temporal, () => temporal.workflowService.getSystemInfo({}));
-      res.json({ status: 'ready', temporal: 'reachable' });
     } catch {
       res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
       sendError(res, 503, 'temporal_unavailable', 'Temporal is not reachable');
+      return;
     }
+    // Without our search attributes every run start fails: not ready, and say why.
+    const check = await withTemporalDeadline(temporal, () =>
+      checkSearchAttributes(temporal.connection, config.temporal.namespace),
+    ).catch(() => undefined); // a key not allowed to list them: nothing to say either way
+    if (check?.missing.length) {
+      sendError(res, 503, 'search_attributes_missing', missingSearchAttributesMessage(check));
+      return;
+    }
+    res.json({ status: 'ready', temporal: 'reachable' });
   });
 
   app.post(
@@ -121,7 +131,7 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
     const userId = clerkUserId.safeParse(req.params.userId);
     if (!userId.success) return sendError(res, 400, 'invalid_user_id', 'userId must be a Clerk user id (user_…)');
     try {
-      const status = await databaseStatus(temporal, config, userId.data);
+      const status = await databaseStatus(temporal, config, userId.data, clerk);
       if (!status) return sendError(res, 404, 'not_found', `No database workflow for ${userId.data}`);
       return res.json(status);
     } catch (error) {

@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'invalid_payload'
   | 'payload_too_large'
   | 'temporal_unavailable'
+  | 'search_attributes_missing'
   | 'not_found'
   | 'invalid_user_id'
   | 'internal_error';

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { createClerkApi } from '../clerk/client.js';
 import { createTemporalClient } from '../client/connection.js';
+import { checkSearchAttributes, missingSearchAttributesMessage } from '../client/search-attribute-check.js';
 import type { WebhookConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { createApp } from './app.js';
@@ -24,18 +25,49 @@ export async function startWebhookServer(
     : undefined;
   const app = createApp({ config, temporal, logger, clerk });
   const host = options.host ?? '0.0.0.0';
+  const { drainMs } = config;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, host, (error?: Error) => (error ? reject(error) : resolve(s)));
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   logger.info({ url }, 'webhook receiver listening');
+  void warnOfMissingSearchAttributes(temporal, config.temporal.namespace, logger);
   return {
     url,
+    /**
+     * Graceful: stops accepting connections, lets the requests in flight be answered (at most WEBHOOK_DRAIN_TIME,
+     * then their connections are cut), then closes. Clerk retries a delivery that got no answer.
+     */
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // A keep-alive connection turns idle once its last answer is sent; close it then rather than at the deadline.
+      const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), drainMs)));
+      try {
+        if ((await Promise.race([closed, deadline])) === 'expired') {
+          logger.warn({ drainMs }, 'requests still in flight after the drain time: closing their connections');
+          server.closeAllConnections();
+          await closed;
+        }
+      } finally {
+        clearInterval(closeIdle);
+        clearTimeout(timer);
+      }
+      logger.info('webhook receiver stopped');
       if (!options.temporal) await temporal.connection.close();
     },
   };
+}
+
+/** Start-up preflight: the log names missing search attributes and the commands that create them. */
+async function warnOfMissingSearchAttributes(temporal: Client, namespace: string, logger: Logger): Promise<void> {
+  try {
+    const check = await checkSearchAttributes(temporal.connection, namespace);
+    if (check.missing.length) logger.error({ ...check, namespace }, missingSearchAttributesMessage(check));
+  } catch (error) {
+    logger.warn({ err: error }, 'could not list the namespace search attributes (readiness will say)');
+  }
 }

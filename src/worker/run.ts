@@ -6,13 +6,14 @@ import { createClerkApi } from '../clerk/client.js';
 import { temporalConnectConfig } from '../client/connection.js';
 import { startDeprovisioning } from '../client/deprovisioning.js';
 import { startProvisioning } from '../client/provisioning.js';
+import { checkSearchAttributes, missingSearchAttributesMessage } from '../client/search-attribute-check.js';
 import { ensureReconcileSchedule } from '../client/reconcile-schedule.js';
 import type { WorkerConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { loadMigrations } from '../migrations/index.js';
 import { createProvider } from '../providers/index.js';
 import { PermanentProviderError } from '../providers/types.js';
-import { workflowBundle } from './bundle.js';
+import { workflowBundle, workflowCode, type WorkflowCode } from './bundle.js';
 
 export interface RunningWorker {
   /** Resolves when both workers have stopped (after `shutdown()` or a fatal error). */
@@ -25,6 +26,8 @@ export interface RunWorkerOptions {
   logger?: Logger;
   /** An existing connection (tests, the local stack); otherwise one is opened from the TEMPORAL_* settings. */
   connection?: NativeConnection;
+  /** The workflow code to run; default: the build's bundle beside this module, else the sources. */
+  workflowCode?: WorkflowCode;
 }
 
 /**
@@ -35,6 +38,13 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   const logger = options.logger ?? createLogger(config.logLevel, 'worker');
   const { connectionOptions, namespace } = temporalConnectConfig(config);
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions));
+  // Preflight: without our search attributes every run start and status upsert fails; refuse to start, and say how.
+  const attributes = await checkSearchAttributes(connection, namespace);
+  if (attributes.missing.length) {
+    logger.error({ ...attributes, namespace }, missingSearchAttributesMessage(attributes));
+    if (!options.connection) await connection.close();
+    throw new Error(`${missingSearchAttributesMessage(attributes)}:\n  ${attributes.fix.join('\n  ')}`);
+  }
   const provider = await createProvider(config.provider);
   // Refuses to start on a server unsafe for tenants. A server that is down or refuses the credentials is not
   // a reason to stop: every provider call awaits the check again, and activities retry or fail as they do.
@@ -45,9 +55,12 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   const migrations = await loadMigrations(config.migrationsDir);
   const clerk = createClerkApi(config.clerk);
   const { taskQueue, clerkTaskQueue, maxConcurrentActivities, clerkRatePerSecond } = config.temporal;
+  // On shutdown, running activities get the grace time to finish; then they are cancelled (and retried elsewhere).
+  const shutdown = { shutdownGraceTime: config.shutdown.graceMs, shutdownForceTime: config.shutdown.forceMs };
   const client = new Client({ connection, namespace });
   const starters = {
-    provision: (userId: string) => startProvisioning(client, taskQueue, { userId }),
+    // Reconciliation provisions users Clerk still has, so a cancelled or terminated run is no reason to skip them.
+    provision: (userId: string) => startProvisioning(client, taskQueue, { userId }, { restartStopped: true }),
     deprovision: (userId: string) => startDeprovisioning(client, taskQueue, { userId, reason: 'orphan' }),
   };
   const activities = createActivities({
@@ -59,14 +72,17 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     regionByCountry: config.regionByCountry,
   });
 
+  const code = options.workflowCode ?? workflowCode();
+  logger.info(code, 'prebuilt' in code ? 'workflow code: prebuilt bundle' : 'workflow code: bundling the sources');
   const main = await Worker.create({
     connection,
     namespace,
     taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(code),
     activities: activities.main,
     interceptors: { activity: [mapActivityFailures] },
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
+    ...shutdown,
   });
   const clerkWorker = await Worker.create({
     connection,
@@ -75,6 +91,7 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     activities: activities.clerk,
     interceptors: { activity: [mapActivityFailures] },
     maxTaskQueueActivitiesPerSecond: clerkRatePerSecond,
+    ...shutdown,
   });
   const reconcileSchedule = await ensureReconcileSchedule(client, config);
   logger.info({ taskQueue, clerkTaskQueue, namespace, provider: provider.name, reconcileSchedule }, 'worker started');

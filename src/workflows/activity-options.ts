@@ -45,9 +45,13 @@ const onClerkTaskQueue = () => ({ taskQueue: clerkTaskQueue(workflowInfo().taskQ
 // On cancellation (the user was deleted), provisioning waits for an in-flight activity to finish rather than
 // abandon it, so the run closes only once nothing can still create the database that deprovisioning drops.
 
-/** Provisioning's database steps. */
+/**
+ * Provisioning's database steps. They heartbeat every 2 s, so a worker that dies mid-step is noticed within
+ * the heartbeat timeout and the step retried elsewhere, and a cancel (the user was deleted) reaches the SQL.
+ */
 export const provisionOptions: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: userDatabaseRetry,
 };

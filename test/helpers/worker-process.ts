@@ -16,8 +16,14 @@ export interface WorkerProcess {
 }
 
 /** `per-user-db worker` (src/cli.ts under tsx) as a separate process, configured only by the environment given. */
-export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], {
+export const startWorkerProcess = (env: Record<string, string>) => startServiceProcess('worker', env);
+
+/** The line each service logs once it serves. */
+const STARTED_LINE = { worker: '"worker started"', webhook: '"webhook receiver listening"' };
+
+/** `per-user-db worker|webhook` (src/cli.ts under tsx) as a separate process, configured by `env` only. */
+export function startServiceProcess(command: 'worker' | 'webhook', env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', command], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -31,12 +37,12 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   const started = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      if (output.includes('"worker started"')) resolve();
+      if (output.includes(STARTED_LINE[command])) resolve();
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     void exited.then(({ code, signal }) =>
-      reject(new Error(`worker process exited (${code ?? signal}) before starting:\n${output}`)),
+      reject(new Error(`${command} process exited (${code ?? signal}) before starting:\n${output}`)),
     );
   });
   return {

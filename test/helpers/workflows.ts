@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { decodeTimeoutType } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { provisionWorkflowId } from '../../src/workflows/provision-state.js';
 
@@ -59,6 +60,14 @@ export function activityIdentities(history: History, activityType: string): stri
 export function activityLastFailureTypes(history: History, activityType: string): string[] {
   return startedActivities(history, activityType).flatMap((s) => {
     const type = s.lastFailure?.applicationFailureInfo?.type;
+    return type ? [type] : [];
+  });
+}
+
+/** The timeouts activities of that type hit before their recorded attempt (a dead worker: HEARTBEAT). */
+export function activityTimeoutTypes(history: History, activityType: string) {
+  return startedActivities(history, activityType).flatMap((s) => {
+    const type = decodeTimeoutType(s.lastFailure?.timeoutFailureInfo?.timeoutType);
     return type ? [type] : [];
   });
 }

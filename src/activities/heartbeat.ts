@@ -1,0 +1,24 @@
+import { Context } from '@temporalio/activity';
+
+/** Heartbeat cadence: well inside the shortest heartbeat timeout (10 s), so a dead worker is noticed in seconds. */
+const HEARTBEAT_EVERY_MS = 2_000;
+
+/**
+ * Keeps the activity's heartbeat going while `work` runs, so Temporal tells slow work from a dead worker, and
+ * hands `work` the activity's cancellation signal (delivered with a heartbeat's answer) so it can stop its SQL.
+ * Work that fails because it was cancelled leaves as the cancellation itself: the workflow sees a cancelled
+ * activity, not a failed one.
+ */
+export async function whileHeartbeating<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const context = Context.current();
+  context.heartbeat();
+  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await work(context.cancellationSignal);
+  } catch (error) {
+    if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? error;
+    throw error;
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The production worker runs the workflow bundle `npm run build` wrote (dist/workflow-bundle.js) and bundles
+ * the sources at start only when there is none (development under tsx).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { PREBUILT_BUNDLE_FILE, workflowCode } from '../../src/worker/bundle.js';
+import { runWorker } from '../../src/worker/run.js';
+import { waitForReadyMetadata } from '../helpers/databases.js';
+import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('which workflow code the worker runs', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'per-user-db-bundle-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('compiled code without a bundle: the compiled sources; with one: the bundle', async () => {
+    await mkdir(join(dir, 'workflows'));
+    await writeFile(join(dir, 'workflows', 'index.js'), '');
+    assert.deepEqual(workflowCode(dir), { sources: join(dir, 'workflows', 'index.js') });
+    await writeFile(join(dir, PREBUILT_BUNDLE_FILE), '');
+    assert.deepEqual(workflowCode(dir), { prebuilt: join(dir, PREBUILT_BUNDLE_FILE) });
+  });
+
+  test('under tsx (src/, no bundle): the TypeScript sources', () => {
+    assert.deepEqual(workflowCode(join(ROOT, 'src')), { sources: join(ROOT, 'src', 'workflows', 'index.ts') });
+  });
+});
+
+describe('a worker on the bundle the build script wrote provisions a user', () => {
+  let p: Pipeline;
+  let dir: string;
+  before(async () => {
+    p = await startPipeline({ withoutWorker: true });
+    dir = await mkdtemp(join(tmpdir(), 'per-user-db-bundle-'));
+  });
+  after(async () => {
+    await p.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('scripts/bundle-workflows.mjs output, loaded by path, runs provisioning to ready', async () => {
+    await promisify(execFile)(
+      process.execPath,
+      ['scripts/bundle-workflows.mjs', join(ROOT, 'src', 'workflows', 'index.ts'), join(dir, PREBUILT_BUNDLE_FILE)],
+      { cwd: ROOT },
+    );
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const worker = await runWorker(p.config, {
+      connection: p.temporal.nativeConnection,
+      logger,
+      workflowCode: workflowCode(dir),
+    });
+    try {
+      const started = lines.map((l) => JSON.parse(l) as { msg: string; prebuilt?: string });
+      assert.ok(
+        started.some(
+          (l) => l.msg === 'workflow code: prebuilt bundle' && l.prebuilt === join(dir, PREBUILT_BUNDLE_FILE),
+        ),
+        lines.join(''),
+      );
+      const user = await p.clerk.users.createUser({ emailAddress: [`bundle-${Date.now()}@example.com`] });
+      await waitForReadyMetadata(p, user.id);
+    } finally {
+      await worker.shutdown();
+    }
+  });
+});
