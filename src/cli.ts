@@ -6,6 +6,7 @@ import { registerMigrateCommand } from './cli/migrate.js';
 import { registerOpsCommands } from './cli/ops.js';
 import { exitWithError, stopOnSignals } from './cli/process.js';
 import { loadConfig } from './config/index.js';
+import { createLogger } from './log.js';
 
 const environment = () => loadCliEnvironment();
 
@@ -18,7 +19,13 @@ program
   .description('run the Temporal worker (provisioning workflows and activities)')
   .action(async () => {
     const { runWorker } = await import('./worker/run.js');
-    const worker = await runWorker(loadConfig(environment(), 'worker'));
+    const { installTemporalRuntime } = await import('./telemetry/temporal-runtime.js');
+    const config = loadConfig(environment(), 'worker');
+    const logger = createLogger(config.logLevel, 'worker');
+    const { sdkMetricsUrl } = await installTemporalRuntime(config, logger, {
+      metrics: config.metrics.port !== undefined,
+    });
+    const worker = await runWorker(config, { logger, sdkMetricsUrl });
     stopOnSignals(() => worker.shutdown());
     await worker.done;
   });

@@ -6,6 +6,7 @@ export type {
   ClerkApiSettings,
   ClientConfig,
   CommonConfig,
+  MetricsSettings,
   OpsConfig,
   ProcessRole,
   RoleConfigs,

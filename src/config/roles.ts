@@ -17,9 +17,17 @@ export interface TemporalSettings {
   clerkRatePerSecond: number;
 }
 
-/** What every role has: logging and where Temporal is. */
+/** A Prometheus listener of its own; `port` undefined when metrics are off. */
+export interface MetricsSettings {
+  port?: number;
+  host: string;
+}
+
+/** What every role has: logging, traces and where Temporal is. */
 export interface CommonConfig {
   logLevel: Env['LOG_LEVEL'];
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: where spans go (OTLP/HTTP); undefined = no tracing. */
+  otlpEndpoint?: string;
   temporal: TemporalSettings;
 }
 
@@ -31,6 +39,8 @@ export interface ClerkApiSettings {
 
 /** `per-user-db worker`: runs the workflows and activities. */
 export interface WorkerConfig extends CommonConfig {
+  /** WORKER_METRICS_PORT: ours and the Temporal SDK's metrics, merged on one endpoint. */
+  metrics: MetricsSettings;
   /** The tenant schema: a folder of NNNN_name.sql files. */
   migrationsDir: string;
   clerk: ClerkApiSettings;
@@ -48,6 +58,8 @@ export interface WorkerConfig extends CommonConfig {
 /** `per-user-db webhook`: the receiver, the status API and the demo page. */
 export interface WebhookConfig extends CommonConfig {
   port: number;
+  /** WEBHOOK_METRICS_PORT: the receiver's metrics, off the public port. */
+  metrics: MetricsSettings;
   publicUrl: string;
   webhookMaxBodyBytes: number;
   clerk: {
@@ -105,6 +117,7 @@ function common(env: Env, rawEnv: Record<string, string | undefined>): CommonCon
   );
   return {
     logLevel: env.LOG_LEVEL,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     temporal: {
       env: temporalEnv,
       uiUrl: (env.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, ''),
@@ -128,6 +141,7 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
   worker: (env, rawEnv, required) => ({
     ...common(env, rawEnv),
     migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
+    metrics: { port: env.WORKER_METRICS_PORT, host: env.METRICS_HOST },
     clerk: clerkApi(env, required, 'the worker records each database on the Clerk user'),
     provider: providerSettings(env, required),
     regionByCountry: env.REGION_BY_COUNTRY,
@@ -136,6 +150,7 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
   webhook: (env, rawEnv, required) => ({
     ...common(env, rawEnv),
     port: env.PORT,
+    metrics: { port: env.WEBHOOK_METRICS_PORT, host: env.METRICS_HOST },
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
     webhookMaxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
     clerk: {

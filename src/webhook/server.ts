@@ -5,10 +5,14 @@ import { createClerkApi } from '../clerk/client.js';
 import { createTemporalClient } from '../client/connection.js';
 import type { WebhookConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
+import { startMetricsServer } from '../telemetry/metrics-server.js';
+import { webhookRegistry } from '../telemetry/webhook-metrics.js';
 import { createApp } from './app.js';
 
 export interface WebhookServer {
   url: string;
+  /** The receiver's Prometheus endpoint, when WEBHOOK_METRICS_PORT is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -30,9 +34,16 @@ export async function startWebhookServer(
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   logger.info({ url }, 'webhook receiver listening');
+  const { port: metricsPort, host: metricsHost } = config.metrics;
+  const metrics =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsServer({ port: metricsPort, host: metricsHost }, { registry: webhookRegistry, logger });
   return {
     url,
+    metricsUrl: metrics?.url,
     async close() {
+      await metrics?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (!options.temporal) await temporal.connection.close();

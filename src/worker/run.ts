@@ -11,6 +11,9 @@ import type { WorkerConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { loadMigrations } from '../migrations/index.js';
 import { createProvider } from '../providers/index.js';
+import { startMetricsServer } from '../telemetry/metrics-server.js';
+import { sdkLogger } from '../telemetry/temporal-runtime.js';
+import { recordActivityMetrics, workerRegistry, workflowOutcomeSinks } from '../telemetry/worker-metrics.js';
 import { workflowBundle } from './bundle.js';
 
 export interface RunningWorker {
@@ -24,6 +27,8 @@ export interface RunWorkerOptions {
   logger?: Logger;
   /** An existing connection (tests, the local stack); otherwise one is opened from the TEMPORAL_* settings. */
   connection?: NativeConnection;
+  /** The Temporal SDK's Prometheus endpoint (from installTemporalRuntime), merged into WORKER_METRICS_PORT's. */
+  sdkMetricsUrl?: string;
 }
 
 /**
@@ -56,9 +61,11 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     connection,
     namespace,
     taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(sdkLogger(logger, config.logLevel, { quietInfo: true })),
     activities: activities.main,
-    interceptors: { activity: [mapActivityFailures] },
+    // Metrics innermost: they see our adapters' errors before the failure mapping turns them into Temporal's.
+    interceptors: { activity: [mapActivityFailures, recordActivityMetrics] },
+    sinks: workflowOutcomeSinks,
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
   });
   const clerkWorker = await Worker.create({
@@ -66,10 +73,18 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     namespace,
     taskQueue: clerkTaskQueue,
     activities: activities.clerk,
-    interceptors: { activity: [mapActivityFailures] },
+    interceptors: { activity: [mapActivityFailures, recordActivityMetrics] },
     maxTaskQueueActivitiesPerSecond: clerkRatePerSecond,
   });
   const reconcileSchedule = await ensureReconcileSchedule(client, config);
+  const { port: metricsPort, host: metricsHost } = config.metrics;
+  const metrics =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsServer(
+          { port: metricsPort, host: metricsHost },
+          { registry: workerRegistry, merge: options.sdkMetricsUrl, logger },
+        );
   logger.info({ taskQueue, clerkTaskQueue, namespace, provider: provider.name, reconcileSchedule }, 'worker started');
 
   const workers = [main, clerkWorker];
@@ -86,6 +101,7 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   );
   const done = Promise.allSettled(runs).then(async (results) => {
     await provider.close();
+    await metrics?.close();
     if (!options.connection) await connection.close();
     logger.info('worker stopped');
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
