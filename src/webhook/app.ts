@@ -7,6 +7,7 @@ import { startDeprovisioning } from '../client/deprovisioning.js';
 import { startProvisioning } from '../client/provisioning.js';
 import { databaseStatus } from '../client/status.js';
 import { clerkUserId, parseClerkEvent } from '../clerk/events.js';
+import { traceRequest } from '../telemetry/tracing.js';
 import { countWebhookRequests, timeWorkflowStart } from '../telemetry/webhook-metrics.js';
 import type { WebhookConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
@@ -60,6 +61,7 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
     '/webhooks/clerk',
     countWebhookRequests,
     express.raw({ type: () => true, limit: config.webhookMaxBodyBytes }),
+    traceRequest,
     async (req: Request, res: Response) => {
       const svixId = req.header('svix-id');
       const log = logger.child({ svixId, hookdeckEventId: req.header('x-hookdeck-eventid') });

@@ -6,6 +6,7 @@ import { createTemporalClient } from '../client/connection.js';
 import type { WebhookConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { startMetricsServer } from '../telemetry/metrics-server.js';
+import { clientTracingInterceptors, startTracing } from '../telemetry/tracing.js';
 import { webhookRegistry } from '../telemetry/webhook-metrics.js';
 import { createApp } from './app.js';
 
@@ -22,7 +23,9 @@ export async function startWebhookServer(
   options: { logger?: Logger; temporal?: Client; host?: string } = {},
 ): Promise<WebhookServer> {
   const logger = options.logger ?? createLogger(config.logLevel, 'webhook');
-  const temporal = options.temporal ?? createTemporalClient(config);
+  const tracing = startTracing(config.otlpEndpoint, 'per-user-db-webhook');
+  const temporal =
+    options.temporal ?? createTemporalClient(config, tracing ? { interceptors: clientTracingInterceptors() } : {});
   const clerk = config.clerk.secretKey
     ? createClerkApi({ secretKey: config.clerk.secretKey, apiUrl: config.clerk.apiUrl })
     : undefined;
@@ -47,6 +50,7 @@ export async function startWebhookServer(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (!options.temporal) await temporal.connection.close();
+      await tracing?.flush();
     },
   };
 }

@@ -13,6 +13,7 @@ import { loadMigrations } from '../migrations/index.js';
 import { createProvider } from '../providers/index.js';
 import { startMetricsServer } from '../telemetry/metrics-server.js';
 import { sdkLogger } from '../telemetry/temporal-runtime.js';
+import { startTracing, traceActivities, workflowSpanSinks } from '../telemetry/tracing.js';
 import { recordActivityMetrics, workerRegistry, workflowOutcomeSinks } from '../telemetry/worker-metrics.js';
 import { workflowBundle } from './bundle.js';
 
@@ -57,15 +58,20 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     regionByCountry: config.regionByCountry,
   });
 
+  const tracing = startTracing(config.otlpEndpoint, 'per-user-db-worker');
+  // Tracing outermost, so a RunActivity span covers the whole attempt.
+  const activityInterceptors = [...(tracing ? [traceActivities] : []), mapActivityFailures, recordActivityMetrics];
   const main = await Worker.create({
     connection,
     namespace,
     taskQueue,
-    workflowBundle: await workflowBundle(sdkLogger(logger, config.logLevel, { quietInfo: true })),
+    workflowBundle: await workflowBundle(sdkLogger(logger, config.logLevel, { quietInfo: true }), {
+      tracing: tracing !== undefined,
+    }),
     activities: activities.main,
     // Metrics innermost: they see our adapters' errors before the failure mapping turns them into Temporal's.
-    interceptors: { activity: [mapActivityFailures, recordActivityMetrics] },
-    sinks: workflowOutcomeSinks,
+    interceptors: { activity: activityInterceptors },
+    sinks: { ...workflowOutcomeSinks, ...(tracing ? workflowSpanSinks(tracing) : {}) },
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
   });
   const clerkWorker = await Worker.create({
@@ -73,7 +79,7 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     namespace,
     taskQueue: clerkTaskQueue,
     activities: activities.clerk,
-    interceptors: { activity: [mapActivityFailures, recordActivityMetrics] },
+    interceptors: { activity: activityInterceptors },
     maxTaskQueueActivitiesPerSecond: clerkRatePerSecond,
   });
   const reconcileSchedule = await ensureReconcileSchedule(client, config);
@@ -102,6 +108,7 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   const done = Promise.allSettled(runs).then(async (results) => {
     await provider.close();
     await metrics?.close();
+    await tracing?.flush();
     if (!options.connection) await connection.close();
     logger.info('worker stopped');
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
