@@ -7,6 +7,7 @@ export type {
   ClientConfig,
   CommonConfig,
   MetricsSettings,
+  TelemetrySettings,
   OpsConfig,
   ProcessRole,
   RoleConfigs,

@@ -23,12 +23,17 @@ export interface MetricsSettings {
   host: string;
 }
 
-/** What every role has: logging, traces and where Temporal is. */
+/** What every role has: logging and where Temporal is. */
 export interface CommonConfig {
   logLevel: Env['LOG_LEVEL'];
+  temporal: TemporalSettings;
+}
+
+/** The long-running services (worker, receiver): metrics and traces. */
+export interface TelemetrySettings {
+  metrics: MetricsSettings;
   /** OTEL_EXPORTER_OTLP_ENDPOINT: where spans go (OTLP/HTTP); undefined = no tracing. */
   otlpEndpoint?: string;
-  temporal: TemporalSettings;
 }
 
 /** The Clerk Backend API, for roles that call it. */
@@ -37,10 +42,11 @@ export interface ClerkApiSettings {
   apiUrl?: string;
 }
 
-/** `per-user-db worker`: runs the workflows and activities. */
-export interface WorkerConfig extends CommonConfig {
-  /** WORKER_METRICS_PORT: ours and the Temporal SDK's metrics, merged on one endpoint. */
-  metrics: MetricsSettings;
+/**
+ * `per-user-db worker`: runs the workflows and activities. Its `metrics` (WORKER_METRICS_PORT) serve ours and
+ * the Temporal SDK's, merged on one endpoint.
+ */
+export interface WorkerConfig extends CommonConfig, TelemetrySettings {
   /** The tenant schema: a folder of NNNN_name.sql files. */
   migrationsDir: string;
   clerk: ClerkApiSettings;
@@ -55,11 +61,12 @@ export interface WorkerConfig extends CommonConfig {
   };
 }
 
-/** `per-user-db webhook`: the receiver, the status API and the demo page. */
-export interface WebhookConfig extends CommonConfig {
+/**
+ * `per-user-db webhook`: the receiver, the status API and the demo page. Its `metrics` (WEBHOOK_METRICS_PORT)
+ * are off the public port.
+ */
+export interface WebhookConfig extends CommonConfig, TelemetrySettings {
   port: number;
-  /** WEBHOOK_METRICS_PORT: the receiver's metrics, off the public port. */
-  metrics: MetricsSettings;
   publicUrl: string;
   webhookMaxBodyBytes: number;
   clerk: {
@@ -117,7 +124,6 @@ function common(env: Env, rawEnv: Record<string, string | undefined>): CommonCon
   );
   return {
     logLevel: env.LOG_LEVEL,
-    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     temporal: {
       env: temporalEnv,
       uiUrl: (env.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, ''),
@@ -142,6 +148,7 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
     ...common(env, rawEnv),
     migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
     metrics: { port: env.WORKER_METRICS_PORT, host: env.METRICS_HOST },
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     clerk: clerkApi(env, required, 'the worker records each database on the Clerk user'),
     provider: providerSettings(env, required),
     regionByCountry: env.REGION_BY_COUNTRY,
@@ -151,6 +158,7 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
     ...common(env, rawEnv),
     port: env.PORT,
     metrics: { port: env.WEBHOOK_METRICS_PORT, host: env.METRICS_HOST },
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
     webhookMaxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
     clerk: {
