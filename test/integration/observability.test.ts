@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import { freePort } from '../../dev/local/free-port.js';
 import { waitForReadyMetadata } from '../helpers/databases.js';
 import { eventually, startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
@@ -142,15 +143,28 @@ describe('observability: metrics of the worker and the receiver after a real sig
     assert.ok(!lines.some((l) => typeof l.msg === 'string' && l.msg.includes('webpack')), 'no webpack report');
   });
 
-  test('LOG_LEVEL=warn: a worker that runs a sign-up prints no info lines, its SDK lines included', async () => {
-    const quiet = startWorkerProcess({ ...p.rawEnv, LOG_LEVEL: 'warn' });
+  test('a worker at LOG_LEVEL=warn through Clerk 429s: the 429s and the waits are counted, no info line printed', async () => {
+    // With no worker running, the run waits for one: the Clerk calls all happen while the 429s are on.
+    worker.kill('SIGTERM');
+    await worker.exited;
+    const user = await p.clerk.users.createUser({ emailAddress: [`quiet-${Date.now()}@example.com`] });
+    p.standIn.setFaults({ tooManyRequestsShare: 1, tooManyRequestsRetryAfterSeconds: 1 });
+    const port = await freePort();
+    const quiet = startWorkerProcess({ ...p.rawEnv, LOG_LEVEL: 'warn', WORKER_METRICS_PORT: String(port) });
     try {
-      // The info-level worker is stopped, so only the quiet one can run this sign-up.
-      worker.kill('SIGTERM');
-      await worker.exited;
-      const user = await p.clerk.users.createUser({ emailAddress: [`quiet-${Date.now()}@example.com`] });
+      const url = `http://127.0.0.1:${port}/metrics`;
+      await eventually(async () => {
+        const text = await scrape(url).catch(() => '');
+        return (
+          sampleSum(text, 'per_user_db_clerk_rate_limited_total') >= 1 &&
+          sampleSum(text, 'per_user_db_clerk_retry_after_seconds_count') >= 1 &&
+          sampleSum(text, 'per_user_db_clerk_retry_after_seconds_sum') >= 1
+        );
+      }, 'Clerk 429s counted');
+      p.standIn.setFaults({ tooManyRequestsShare: 0 });
       await waitForReadyMetadata(p, user.id);
     } finally {
+      p.standIn.setFaults({ tooManyRequestsShare: 0 });
       quiet.kill('SIGTERM');
       await quiet.exited;
     }
