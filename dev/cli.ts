@@ -48,7 +48,7 @@ program
   .description('the whole local stack: PostgreSQL, Temporal dev server + UI, Clerk stand-in, worker and receiver')
   .action(async () => {
     const { startLocalStack } = await import('./local/stack.js');
-    await startLocalStack(environment());
+    await startLocalStack(environment(), { installTemporalRuntime: true });
   });
 
 program

@@ -7,6 +7,7 @@ import { registerOpsCommands } from './cli/ops.js';
 import { registerRotateCredentialsCommand } from './cli/rotate-credentials.js';
 import { exitWithError, stopOnSignals } from './cli/process.js';
 import { loadConfig } from './config/index.js';
+import { createLogger } from './log.js';
 
 const environment = () => loadCliEnvironment();
 
@@ -19,7 +20,13 @@ program
   .description('run the Temporal worker (provisioning workflows and activities)')
   .action(async () => {
     const { runWorker } = await import('./worker/run.js');
-    const worker = await runWorker(loadConfig(environment(), 'worker'));
+    const { installTemporalRuntime } = await import('./telemetry/temporal-runtime.js');
+    const config = loadConfig(environment(), 'worker');
+    const logger = createLogger(config.logLevel, 'worker');
+    const { sdkMetricsUrl } = await installTemporalRuntime(config, logger, {
+      metrics: config.metrics.port !== undefined,
+    });
+    const worker = await runWorker(config, { logger, sdkMetricsUrl });
     stopOnSignals(() => worker.shutdown());
     await worker.done;
   });

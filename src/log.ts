@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -18,6 +18,7 @@ const REDACT = [
   'req.headers["x-hookdeck-signature"]',
 ];
 
-export function createLogger(level: string, name = 'per-user-db'): Logger {
-  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' } });
+/** JSON lines on stdout for machines; `destination` lets the dev harness render them for people instead. */
+export function createLogger(level: string, name = 'per-user-db', destination?: DestinationStream): Logger {
+  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
 }

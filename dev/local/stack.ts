@@ -7,10 +7,12 @@ import { stopOnSignals } from '../../src/cli/process.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { startWebhookServer } from '../../src/webhook/server.js';
+import { installTemporalRuntime } from '../../src/telemetry/temporal-runtime.js';
 import { runWorker } from '../../src/worker/run.js';
 import type * as EmbeddedPostgresModule from './embedded-postgres.js';
 import type { EmbeddedPostgresHandle } from './embedded-postgres.js';
 import { loadOrCreateLocalSecrets, type LocalSecrets } from './local-secrets.js';
+import { humanLogStream } from './log-lines.js';
 import { assertDistinctPorts, assertPortsFree, isListening, type PortClaim } from './ports.js';
 import { temporalExecutable } from './temporal-binary.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
@@ -71,6 +73,11 @@ export interface LocalStackOptions {
   logger?: Logger;
   /** Where the banner and progress lines go (default: stdout). */
   print?: (line: string) => void;
+  /**
+   * Install the process-wide Temporal runtime, so the SDK's lines come through the stack's logger at LOG_LEVEL
+   * (once per process: `npm start` does, tests that start several stacks do not).
+   */
+  installTemporalRuntime?: boolean;
   /** Stop on SIGINT/SIGTERM, then exit the process (default true; tests and embedders pass false). */
   handleSignals?: boolean;
 }
@@ -240,7 +247,10 @@ export async function startLocalStack(
   await writeLocalEnvFile(join(env.DATA_DIR, 'local.env'), rawEnv, serviceEnv, plan);
   await assertPortsFree(plan.ports);
 
-  const logger = options.logger ?? createLogger(workerConfig.logLevel, 'local-stack');
+  const logger = options.logger ?? createLogger(workerConfig.logLevel, 'local-stack', humanLogStream(print));
+  const runtime = options.installTemporalRuntime
+    ? await installTemporalRuntime(workerConfig, logger, { metrics: workerConfig.metrics.port !== undefined })
+    : {};
   const stops: Array<{ what: string; stop: () => Promise<void> }> = [];
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -315,7 +325,10 @@ export async function startLocalStack(
       urls.clerk = `http://localhost:${standIn.port}`;
     }
 
-    const worker = await runWorker(workerConfig, { logger: logger.child({ part: 'worker' }) });
+    const worker = await runWorker(workerConfig, {
+      logger: logger.child({ part: 'worker' }),
+      sdkMetricsUrl: runtime.sdkMetricsUrl,
+    });
     stops.push({ what: 'the worker', stop: worker.shutdown });
 
     const receiver = await startWebhookServer(webhookConfig, {

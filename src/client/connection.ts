@@ -1,4 +1,4 @@
-import { Client, Connection, ServiceError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, ServiceError, type ClientInterceptors, type WorkflowHandle } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { CommonConfig } from '../config/index.js';
 
@@ -16,9 +16,12 @@ export function temporalConnectConfig(config: CommonConfig) {
  * A client whose connection is opened on first use and re-established after outages, so the receiver
  * starts, and answers 503, while Temporal is down.
  */
-export function createTemporalClient(config: CommonConfig): Client {
+export function createTemporalClient(
+  config: CommonConfig,
+  { interceptors }: { interceptors?: ClientInterceptors } = {},
+): Client {
   const { connectionOptions, namespace } = temporalConnectConfig(config);
-  return new Client({ connection: Connection.lazy(connectionOptions), namespace });
+  return new Client({ connection: Connection.lazy(connectionOptions), namespace, interceptors });
 }
 
 /** A client connected now: a one-shot command says at once, naming the address, when Temporal is unreachable. */

@@ -7,6 +7,8 @@ export type {
   ClerkApiSettings,
   ClientConfig,
   CommonConfig,
+  MetricsSettings,
+  TelemetrySettings,
   OpsConfig,
   ProcessRole,
   RoleConfigs,

@@ -17,10 +17,23 @@ export interface TemporalSettings {
   clerkRatePerSecond: number;
 }
 
+/** A Prometheus listener of its own; `port` undefined when metrics are off. */
+export interface MetricsSettings {
+  port?: number;
+  host: string;
+}
+
 /** What every role has: logging and where Temporal is. */
 export interface CommonConfig {
   logLevel: Env['LOG_LEVEL'];
   temporal: TemporalSettings;
+}
+
+/** The long-running services (worker, receiver): metrics and traces. */
+export interface TelemetrySettings {
+  metrics: MetricsSettings;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: where spans go (OTLP/HTTP); undefined = no tracing. */
+  otlpEndpoint?: string;
 }
 
 /** The Clerk Backend API, for roles that call it. */
@@ -29,8 +42,11 @@ export interface ClerkApiSettings {
   apiUrl?: string;
 }
 
-/** `per-user-db worker`: runs the workflows and activities. */
-export interface WorkerConfig extends CommonConfig {
+/**
+ * `per-user-db worker`: runs the workflows and activities. Its `metrics` (WORKER_METRICS_PORT) serve ours and
+ * the Temporal SDK's, merged on one endpoint.
+ */
+export interface WorkerConfig extends CommonConfig, TelemetrySettings {
   /** The tenant schema: a folder of NNNN_name.sql files. */
   migrationsDir: string;
   clerk: ClerkApiSettings;
@@ -51,8 +67,11 @@ export interface WorkerConfig extends CommonConfig {
   };
 }
 
-/** `per-user-db webhook`: the receiver, the status API and the demo page. */
-export interface WebhookConfig extends CommonConfig {
+/**
+ * `per-user-db webhook`: the receiver, the status API and the demo page. Its `metrics` (WEBHOOK_METRICS_PORT)
+ * are off the public port.
+ */
+export interface WebhookConfig extends CommonConfig, TelemetrySettings {
   port: number;
   publicUrl: string;
   webhookMaxBodyBytes: number;
@@ -138,6 +157,8 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
   worker: (env, rawEnv, required) => ({
     ...common(env, rawEnv),
     migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
+    metrics: { port: env.WORKER_METRICS_PORT, host: env.METRICS_HOST },
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     clerk: clerkApi(env, required, 'the worker records each database on the Clerk user'),
     provider: providerSettings(env, required),
     regionByCountry: env.REGION_BY_COUNTRY,
@@ -147,6 +168,8 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
   webhook: (env, rawEnv, required) => ({
     ...common(env, rawEnv),
     port: env.PORT,
+    metrics: { port: env.WEBHOOK_METRICS_PORT, host: env.METRICS_HOST },
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
     webhookMaxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
     drainMs: env.WEBHOOK_DRAIN_TIME,

@@ -86,6 +86,13 @@ const strongString = (minChars: number, why: string) =>
     message: `must be at least ${minChars} characters, not one character repeated (${why})`,
   });
 
+/** A port that may be left unset (the listener is then off); 0 asks the OS for any free port. */
+const optionalPort = optionalString
+  .refine((v) => v === undefined || (/^[0-9]+$/.test(v) && Number(v) <= 65535), {
+    message: 'must be a port number (0-65535)',
+  })
+  .transform((v) => (v === undefined ? undefined : Number(v)));
+
 const booleanFlag = (fallback: boolean) =>
   optionalString
     .refine((v) => v === undefined || v === 'true' || v === 'false', { message: 'must be true or false' })
@@ -131,6 +138,12 @@ export const envSchema = z.object({
     .optional()
     .transform((v) => v ?? 'info'),
   WEBHOOK_MAX_BODY_BYTES: positiveInt(256 * 1024),
+
+  // Prometheus endpoints, each on a port of its own (never the public one); unset = no metrics listener.
+  WORKER_METRICS_PORT: optionalPort,
+  WEBHOOK_METRICS_PORT: optionalPort,
+  METRICS_HOST: optionalString.transform((v) => v ?? '0.0.0.0'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl('OTLP/HTTP collector, e.g. http://localhost:4318'),
 
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: optionalString,

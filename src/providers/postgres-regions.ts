@@ -18,6 +18,7 @@ export function createPostgresRegionsProvider(options: PostgresRegionsOptions): 
   }
   const { regions, ...shared } = options;
   const servers = new Map(
+    regions.map(({ name, adminUrl }) => [name, createPostgresProvider({ ...shared, adminUrl, region: name })]),
   );
   const names = [...servers.keys()];
   const all = [...servers.values()];

@@ -8,6 +8,8 @@ import { startProvisioning } from '../client/provisioning.js';
 import { checkSearchAttributes, missingSearchAttributesMessage } from '../client/search-attribute-check.js';
 import { databaseStatus } from '../client/status.js';
 import { clerkUserId, eventTime, parseClerkEvent } from '../clerk/events.js';
+import { traceRequest } from '../telemetry/tracing.js';
+import { countWebhookRequests, timeWorkflowStart } from '../telemetry/webhook-metrics.js';
 import type { WebhookConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { demoRouter } from './demo.js';
@@ -67,7 +69,9 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
 
   app.post(
     '/webhooks/clerk',
+    countWebhookRequests,
     express.raw({ type: () => true, limit: config.webhookMaxBodyBytes }),
+    traceRequest,
     async (req: Request, res: Response) => {
       const svixId = req.header('svix-id');
       const log = logger.child({ svixId, hookdeckEventId: req.header('x-hookdeck-eventid') });
@@ -100,21 +104,23 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
       const { taskQueue } = config.temporal;
       const work = event.type === 'user.created' ? 'provisioning' : 'deprovisioning';
       try {
-        const result = await withTemporalDeadline(temporal, () => {
-          if (event.type === 'user.deleted') {
-            const { gracePeriodMs } = config.deletion;
-            return startDeprovisioning(temporal, taskQueue, {
-              userId,
-              reason: 'user.deleted',
-              gracePeriodMs,
-              eventId: svixId,
-              eventAt: eventTime(event.timestamp).toISOString(),
-            });
-          }
-          const hints = signUpRegionHints(event, geo);
-          if (hints.regionIgnored) log.warn({ userId, reason: hints.regionIgnored }, 'sign-up region ignored');
-          return startProvisioning(temporal, taskQueue, { userId, ...hints });
-        });
+        const start = () =>
+          withTemporalDeadline(temporal, () => {
+            if (event.type === 'user.deleted') {
+              const { gracePeriodMs } = config.deletion;
+              return startDeprovisioning(temporal, taskQueue, {
+                userId,
+                reason: 'user.deleted',
+                gracePeriodMs,
+                eventId: svixId,
+                eventAt: eventTime(event.timestamp).toISOString(),
+              });
+            }
+            const hints = signUpRegionHints(event, geo);
+            if (hints.regionIgnored) log.warn({ userId, reason: hints.regionIgnored }, 'sign-up region ignored');
+            return startProvisioning(temporal, taskQueue, { userId, ...hints });
+          });
+        const result = await timeWorkflowStart(work, start);
         log.info({ userId, workflowId: result.workflowId, outcome: result.outcome }, `${work} accepted`);
         return res.status(202).json({ status: result.outcome, workflowId: result.workflowId });
       } catch (error) {

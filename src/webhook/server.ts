@@ -6,10 +6,15 @@ import { createTemporalClient } from '../client/connection.js';
 import { checkSearchAttributes, missingSearchAttributesMessage } from '../client/search-attribute-check.js';
 import type { WebhookConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
+import { startMetricsServer } from '../telemetry/metrics-server.js';
+import { clientTracingInterceptors, startTracing } from '../telemetry/tracing.js';
+import { webhookRegistry } from '../telemetry/webhook-metrics.js';
 import { createApp } from './app.js';
 
 export interface WebhookServer {
   url: string;
+  /** The receiver's Prometheus endpoint, when WEBHOOK_METRICS_PORT is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -19,7 +24,9 @@ export async function startWebhookServer(
   options: { logger?: Logger; temporal?: Client; host?: string } = {},
 ): Promise<WebhookServer> {
   const logger = options.logger ?? createLogger(config.logLevel, 'webhook');
-  const temporal = options.temporal ?? createTemporalClient(config);
+  const tracing = startTracing(config.otlpEndpoint, 'per-user-db-webhook');
+  const temporal =
+    options.temporal ?? createTemporalClient(config, tracing ? { interceptors: clientTracingInterceptors() } : {});
   const clerk = config.clerk.secretKey
     ? createClerkApi({ secretKey: config.clerk.secretKey, apiUrl: config.clerk.apiUrl })
     : undefined;
@@ -33,13 +40,20 @@ export async function startWebhookServer(
   const url = `http://127.0.0.1:${port}`;
   logger.info({ url }, 'webhook receiver listening');
   void warnOfMissingSearchAttributes(temporal, config.temporal.namespace, logger);
+  const { port: metricsPort, host: metricsHost } = config.metrics;
+  const metrics =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsServer({ port: metricsPort, host: metricsHost }, { registry: webhookRegistry, logger });
   return {
     url,
+    metricsUrl: metrics?.url,
     /**
      * Graceful: stops accepting connections, lets the requests in flight be answered (at most WEBHOOK_DRAIN_TIME,
      * then their connections are cut), then closes. Clerk retries a delivery that got no answer.
      */
     async close() {
+      await metrics?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // A keep-alive connection turns idle once its last answer is sent; close it then rather than at the deadline.
@@ -58,6 +72,7 @@ export async function startWebhookServer(
       }
       logger.info('webhook receiver stopped');
       if (!options.temporal) await temporal.connection.close();
+      await tracing?.flush();
     },
   };
 }

@@ -1,16 +1,23 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
+import { bundleWorkflowCode, type Logger, type WorkflowBundleOption } from '@temporalio/worker';
+import { WORKFLOW_TRACING_MODULE } from '../telemetry/tracing.js';
 
 /** The file `npm run build` writes the bundled workflow code to, beside the compiled modules (dist/). */
 export const PREBUILT_BUNDLE_FILE = 'workflow-bundle.js';
 
-/** Where the workflow code comes from: the build's bundle, or the sources, bundled when the worker starts. */
+/** Where the workflow code comes from: the build's bundle, or the sources (`workflows/index`), bundled at start. */
 export type WorkflowCode = { prebuilt: string } | { sources: string };
 
 /** The code directory this module runs from: dist/ when built, src/ under tsx. */
 const CODE_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** A module of a code directory: compiled (.js) when built, the TypeScript source under tsx. */
+function modulePath(codeDir: string, name: string): string {
+  const js = join(codeDir, `${name}.js`);
+  return existsSync(js) ? js : join(codeDir, `${name}.ts`);
+}
 
 /**
  * The prebuilt bundle in `codeDir` when the build wrote one (production starts in milliseconds and runs the
@@ -18,20 +25,46 @@ const CODE_DIR = fileURLToPath(new URL('..', import.meta.url));
  */
 export function workflowCode(codeDir = CODE_DIR): WorkflowCode {
   const prebuilt = join(codeDir, PREBUILT_BUNDLE_FILE);
-  if (existsSync(prebuilt)) return { prebuilt };
-  const js = join(codeDir, 'workflows', 'index.js');
-  return { sources: existsSync(js) ? js : join(codeDir, 'workflows', 'index.ts') };
+  return existsSync(prebuilt) ? { prebuilt } : { sources: modulePath(codeDir, 'workflows/index') };
+}
+
+export interface BundleOptions {
+  /** Adds OpenTelemetry's workflow interceptors (spans); the build's bundle has none. */
+  tracing?: boolean;
+  /** Receives the bundler's report (webpack's output), which otherwise goes to stderr. */
+  logger?: Logger;
+}
+
+/** Bundles `workflows/index` with its interceptors (outcome metrics; spans with `tracing`), from src/ or dist/. */
+export function bundleWorkflowSources(workflowsIndex: string, { tracing = false, logger }: BundleOptions = {}) {
+  const codeDir = join(dirname(workflowsIndex), '..');
+  return bundleWorkflowCode({
+    workflowsPath: workflowsIndex,
+    workflowInterceptorModules: [
+      modulePath(codeDir, 'telemetry/workflow-interceptors'),
+      ...(tracing ? [WORKFLOW_TRACING_MODULE] : []),
+    ],
+    logger,
+  });
 }
 
 const bundled = new Map<string, Promise<WorkflowBundleOption>>();
 
-/** The worker's workflow bundle: the prebuilt file, or the sources bundled once per process. */
-export function workflowBundle(code: WorkflowCode = workflowCode()): Promise<WorkflowBundleOption> {
-  if ('prebuilt' in code) return Promise.resolve({ codePath: code.prebuilt });
-  let bundle = bundled.get(code.sources);
+/**
+ * The worker's workflow bundle: the prebuilt file, or the sources bundled once per process. With tracing on,
+ * the sources beside the prebuilt bundle are bundled with the tracing interceptors instead.
+ */
+export function workflowBundle(
+  code: WorkflowCode = workflowCode(),
+  options: BundleOptions = {},
+): Promise<WorkflowBundleOption> {
+  if ('prebuilt' in code && !options.tracing) return Promise.resolve({ codePath: code.prebuilt });
+  const sources = 'prebuilt' in code ? modulePath(dirname(code.prebuilt), 'workflows/index') : code.sources;
+  const key = `${sources} ${options.tracing === true}`;
+  let bundle = bundled.get(key);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath: code.sources });
-    bundled.set(code.sources, bundle);
+    bundle = bundleWorkflowSources(sources, options);
+    bundled.set(key, bundle);
   }
   return bundle;
 }

@@ -13,6 +13,10 @@ import { createLogger, type Logger } from '../log.js';
 import { loadMigrations } from '../migrations/index.js';
 import { createProvider } from '../providers/index.js';
 import { PermanentProviderError } from '../providers/types.js';
+import { startMetricsServer } from '../telemetry/metrics-server.js';
+import { sdkLogger } from '../telemetry/temporal-runtime.js';
+import { startTracing, traceActivities, workflowSpanSinks } from '../telemetry/tracing.js';
+import { recordActivityMetrics, workerRegistry, workflowOutcomeSinks } from '../telemetry/worker-metrics.js';
 import { workflowBundle, workflowCode, type WorkflowCode } from './bundle.js';
 
 export interface RunningWorker {
@@ -28,6 +32,8 @@ export interface RunWorkerOptions {
   connection?: NativeConnection;
   /** The workflow code to run; default: the build's bundle beside this module, else the sources. */
   workflowCode?: WorkflowCode;
+  /** The Temporal SDK's Prometheus endpoint (from installTemporalRuntime), merged into WORKER_METRICS_PORT's. */
+  sdkMetricsUrl?: string;
 }
 
 /**
@@ -72,15 +78,23 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     regionByCountry: config.regionByCountry,
   });
 
+  const tracing = startTracing(config.otlpEndpoint, 'per-user-db-worker');
+  // Tracing outermost, so a RunActivity span covers the whole attempt.
+  const activityInterceptors = [...(tracing ? [traceActivities] : []), mapActivityFailures, recordActivityMetrics];
   const code = options.workflowCode ?? workflowCode();
   logger.info(code, 'prebuilt' in code ? 'workflow code: prebuilt bundle' : 'workflow code: bundling the sources');
   const main = await Worker.create({
     connection,
     namespace,
     taskQueue,
-    workflowBundle: await workflowBundle(code),
+    workflowBundle: await workflowBundle(code, {
+      tracing: tracing !== undefined,
+      logger: sdkLogger(logger, config.logLevel, { quietInfo: true }),
+    }),
     activities: activities.main,
-    interceptors: { activity: [mapActivityFailures] },
+    // Metrics innermost: they see our adapters' errors before the failure mapping turns them into Temporal's.
+    interceptors: { activity: activityInterceptors },
+    sinks: { ...workflowOutcomeSinks, ...(tracing ? workflowSpanSinks(tracing) : {}) },
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
     ...shutdown,
   });
@@ -89,11 +103,19 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     namespace,
     taskQueue: clerkTaskQueue,
     activities: activities.clerk,
-    interceptors: { activity: [mapActivityFailures] },
+    interceptors: { activity: activityInterceptors },
     maxTaskQueueActivitiesPerSecond: clerkRatePerSecond,
     ...shutdown,
   });
   const reconcileSchedule = await ensureReconcileSchedule(client, config);
+  const { port: metricsPort, host: metricsHost } = config.metrics;
+  const metrics =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsServer(
+          { port: metricsPort, host: metricsHost },
+          { registry: workerRegistry, merge: options.sdkMetricsUrl, logger },
+        );
   logger.info({ taskQueue, clerkTaskQueue, namespace, provider: provider.name, reconcileSchedule }, 'worker started');
 
   const workers = [main, clerkWorker];
@@ -110,6 +132,8 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   );
   const done = Promise.allSettled(runs).then(async (results) => {
     await provider.close();
+    await metrics?.close();
+    await tracing?.flush();
     if (!options.connection) await connection.close();
     logger.info('worker stopped');
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

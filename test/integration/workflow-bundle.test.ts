@@ -50,10 +50,16 @@ describe('a worker on the bundle the build script wrote provisions a user', () =
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('scripts/bundle-workflows.mjs output, loaded by path, runs provisioning to ready', async () => {
+  test('scripts/bundle-workflows.ts output, loaded by path, runs provisioning to ready', async () => {
     await promisify(execFile)(
       process.execPath,
-      ['scripts/bundle-workflows.mjs', join(ROOT, 'src', 'workflows', 'index.ts'), join(dir, PREBUILT_BUNDLE_FILE)],
+      [
+        '--import',
+        'tsx',
+        'scripts/bundle-workflows.ts',
+        join(ROOT, 'src', 'workflows', 'index.ts'),
+        join(dir, PREBUILT_BUNDLE_FILE),
+      ],
       { cwd: ROOT },
     );
     const lines: string[] = [];
