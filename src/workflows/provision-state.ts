@@ -18,7 +18,8 @@ export type DatabaseRecord = Omit<DatabaseMetadata, 'status'>;
 
 /**
  * `cancelled`: a deprovisioning run stopped it (the user was deleted meanwhile); `deleted`: the Clerk user was
- * already gone when it started, so no database was created.
+ * gone (its metadata write answered 404, or, in runs older than `provision-in-fewer-round-trips`, the check
+ * before creating), and whatever the run created was dropped.
  */
 export type ProvisionStatus = 'provisioning' | 'ready' | 'failed' | 'cancelled' | 'deleted';
 
