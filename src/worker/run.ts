@@ -27,8 +27,9 @@ export interface RunWorkerOptions {
 }
 
 /**
- * Runs two workers on one connection: the main task queue (workflows and database activities) and the Clerk
- * task queue, whose activity rate is limited server-side across every worker (Clerk's limits are global).
+ * Runs three workers on one connection: the main task queue (workflows and database activities), the Clerk
+ * task queue and the bulk Clerk queue (fleet migrations), whose activity rates are limited server-side across
+ * every worker (Clerk's limits are per instance); sign-ups never wait behind a rollout's writes.
  */
 export async function runWorker(config: WorkerConfig, options: RunWorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger(config.logLevel, 'worker');
@@ -37,7 +38,8 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   const provider = await createProvider(config.provider);
   const migrations = await loadMigrations(config.migrationsDir);
   const clerk = createClerkApi(config.clerk);
-  const { taskQueue, clerkTaskQueue, maxConcurrentActivities, clerkRatePerSecond } = config.temporal;
+  const { taskQueue, clerkTaskQueue, clerkBulkTaskQueue, maxConcurrentActivities } = config.temporal;
+  const { clerkRatePerSecond, clerkBulkRatePerSecond } = config.temporal;
   const client = new Client({ connection, namespace });
   const starters = {
     provision: (userId: string) => startProvisioning(client, taskQueue, { userId }),
@@ -69,10 +71,30 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     interceptors: { activity: [mapActivityFailures] },
     maxTaskQueueActivitiesPerSecond: clerkRatePerSecond,
   });
+  const clerkBulkWorker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: clerkBulkTaskQueue,
+    activities: activities.clerk,
+    interceptors: { activity: [mapActivityFailures] },
+    maxTaskQueueActivitiesPerSecond: clerkBulkRatePerSecond,
+  });
   const reconcileSchedule = await ensureReconcileSchedule(client, config);
-  logger.info({ taskQueue, clerkTaskQueue, namespace, provider: provider.name, reconcileSchedule }, 'worker started');
+  logger.info(
+    {
+      taskQueue,
+      clerkTaskQueue,
+      clerkBulkTaskQueue,
+      clerkRatePerSecond,
+      clerkBulkRatePerSecond,
+      namespace,
+      provider: provider.name,
+      reconcileSchedule,
+    },
+    'worker started',
+  );
 
-  const workers = [main, clerkWorker];
+  const workers = [main, clerkWorker, clerkBulkWorker];
   const stopAll = () => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   };

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -28,7 +29,7 @@ function fleetActivities(maxAttempts: number) {
   return {
     listing: proxyActivities<FleetActivities>(tenantListingOptions),
     tenant: proxyActivities<FleetActivities>(tenantMigrationOptions(maxAttempts)),
-    clerk: proxyActivities<FleetClerkActivities>(fleetClerkOptions()),
+    clerk: proxyActivities<FleetClerkActivities>(fleetClerkOptions(patched('clerk-bulk-task-queue'))),
   };
 }
 

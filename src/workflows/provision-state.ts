@@ -44,3 +44,6 @@ export const provisionWorkflowId = (userId: string): string => `provision-db-${u
 
 /** Clerk calls get a task queue of their own so the worker can rate-limit them server-side. */
 export const clerkTaskQueue = (taskQueue: string): string => `${taskQueue}-clerk`;
+
+/** Bulk Clerk writes (fleet migrations) get a queue and a lower rate of their own, apart from sign-ups'. */
+export const clerkBulkTaskQueue = (taskQueue: string): string => `${taskQueue}-clerk-bulk`;
