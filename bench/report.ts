@@ -36,8 +36,14 @@ export function distribution(samples: readonly number[]): Distribution {
 
 export const median = (samples: readonly number[]) => distribution(samples).p50;
 
-/** The 1-minute load average, sampled every few seconds while a scenario runs. */
+const loadNow = () => loadavg().map((v) => Math.round(v * 100) / 100);
+
+/**
+ * The 1-minute load average, sampled every few seconds while a scenario runs, with the 1/5/15-minute averages
+ * at its start and end (a 15-minute figure far above the 1-minute one says the machine was busy just before).
+ */
 export function sampleLoad(everyMs = 2_000) {
+  const start = loadNow();
   const samples: number[] = [loadavg()[0]!];
   const timer = setInterval(() => samples.push(loadavg()[0]!), everyMs);
   timer.unref();
@@ -46,7 +52,7 @@ export function sampleLoad(everyMs = 2_000) {
       clearInterval(timer);
       samples.push(loadavg()[0]!);
       const d = distribution(samples);
-      return { min: d.min, mean: d.mean, max: d.max };
+      return { min: d.min, mean: d.mean, max: d.max, start, end: loadNow() };
     },
   };
 }
@@ -71,7 +77,7 @@ export function machineInfo() {
     memFreeMb: Math.round(freemem() / 2 ** 20),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
-    loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
+    loadAverage: loadNow(),
     ...gitCommit(),
   };
 }
@@ -112,6 +118,42 @@ export function printTable(result: ScenarioResult): void {
 
 const metText = (met: boolean | undefined) => (met === undefined ? '' : met ? 'yes' : 'NO');
 
+/** A results file as written by writeResult(). */
+export type StoredResult = ScenarioResult & { measuredAt: string; machine: ReturnType<typeof machineInfo> };
+
+/** The previous run's result of the scenario from `dir` (a results directory), if it has one. */
+export async function readPrevious(dir: string, scenario: string, quick: boolean): Promise<StoredResult | undefined> {
+  for (const name of quick ? [`${scenario}.quick.json`, `${scenario}.json`] : [`${scenario}.json`]) {
+    try {
+      return JSON.parse(await readFile(join(dir, name), 'utf8')) as StoredResult;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return undefined;
+}
+
+const measuredText = (r: StoredResult) =>
+  `${r.measuredAt.slice(0, 16)} ${r.machine.commit.slice(0, 7)}${r.machine.dirty ? '+' : ''}, load ${r.load?.min ?? '?'}–${r.load?.max ?? '?'}`;
+
+/** Each metric of this run beside the same metric of a previous one (`--compare <dir>`). */
+export function printComparison(result: ScenarioResult, previous: StoredResult | undefined): void {
+  if (!previous) {
+    process.stdout.write(`(no previous ${result.scenario} result to compare with)\n`);
+    return;
+  }
+  const before = new Map(previous.summary.map((r) => [r.metric, r]));
+  const rows = result.summary.map((r) => {
+    const old = before.get(r.metric);
+    return [r.metric, r.value, old?.value ?? '—', r.floor ?? '', old?.floor ?? ''];
+  });
+  const header = ['metric', 'now', 'before', 'floor now', 'floor before'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ') + '\n';
+  process.stdout.write(`-- compared with ${measuredText(previous)} --\n`);
+  process.stdout.write(line(header) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join(''));
+}
+
 /** bench/results/<scenario>.json: the figures with the machine and commit they were measured on. */
 export async function writeResult(result: ScenarioResult, quick: boolean): Promise<string> {
   await mkdir(RESULTS_DIR, { recursive: true });
@@ -128,13 +170,7 @@ const TABLE_END = '<!-- bench:results:end -->';
 export async function updateReadmeTable(): Promise<void> {
   const files = (await readdir(RESULTS_DIR)).filter((f) => f.endsWith('.json') && !f.endsWith('.quick.json')).sort();
   const results = await Promise.all(
-    files.map(
-      async (f) =>
-        JSON.parse(await readFile(join(RESULTS_DIR, f), 'utf8')) as ScenarioResult & {
-          measuredAt: string;
-          machine: ReturnType<typeof machineInfo>;
-        },
-    ),
+    files.map(async (f) => JSON.parse(await readFile(join(RESULTS_DIR, f), 'utf8')) as StoredResult),
   );
   const lines = [
     '| scenario | metric | ours | floor | target | met | measured (commit, load) |',

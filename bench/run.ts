@@ -2,11 +2,22 @@
  * `npm run bench -- [latency] [burst] [ack] [fleet] [options]`: runs the chosen scenarios (all by default)
  * against real PostgreSQL, a real Temporal dev server and the Clerk stand-in, each next to its raw floor.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { printTable, sampleLoad, updateReadmeTable, writeResult, type ScenarioResult } from './report.js';
+import {
+  printComparison,
+  printTable,
+  readPrevious,
+  sampleLoad,
+  updateReadmeTable,
+  writeResult,
+  type ScenarioResult,
+} from './report.js';
 import { runAck } from './scenarios/ack.js';
 import { runBurst } from './scenarios/burst.js';
 import { runFleet } from './scenarios/fleet.js';
@@ -14,6 +25,9 @@ import { runLatency } from './scenarios/latency.js';
 import { runTenantAccess } from './scenarios/tenant-access.js';
 import { memoryFromScenarios } from './scenarios/memory.js';
 import { startBenchStack, type BenchStack } from './stack.js';
+
+const execFileAsync = promisify(execFile);
+const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 const SCENARIOS = ['latency', 'burst', 'ack', 'fleet', 'tenant-access'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
@@ -38,6 +52,8 @@ interface Options {
   fleetConcurrency?: number;
   clerkRate: number;
   temporalDbFile: boolean;
+  compare?: string;
+  tsx: boolean;
 }
 
 const program = new Command('bench')
@@ -69,6 +85,11 @@ const program = new Command('bench')
     ).argParser(whole),
   )
   .option('--temporal-db-file', 'persist Temporal to a SQLite file as `npm start` does (default: in memory)', false)
+  .option(
+    '--compare <dir>',
+    'print each metric beside the same metric of the results in <dir> (e.g. a copy of bench/results)',
+  )
+  .option('--tsx', 'run the worker and receiver from src/ under tsx instead of the built dist/ JS', false)
   .option('--clerk-rate <n>', "worker's CLERK_RATE_LIMIT_PER_SECOND (Clerk production allows 100/s)", whole, 100)
   .action(async (names: string[], options: Options) => {
     const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
@@ -81,11 +102,16 @@ const program = new Command('bench')
 async function runBench(chosen: ScenarioName[], options: Options): Promise<void> {
   const q = options.quick;
   const logDir = await mkdtemp(join(tmpdir(), 'per-user-db-bench-logs-'));
+  if (!options.tsx) {
+    process.stdout.write('Building dist/ (the services run the built JS, as deployed)…\n');
+    await execFileAsync('npm', ['run', 'build'], { cwd: REPO });
+  }
   process.stdout.write(`Starting PostgreSQL, Temporal, the Clerk stand-in, worker and receiver (logs: ${logDir})…\n`);
   const stack = await startBenchStack({
     workerConcurrency: options.concurrency,
     clerkRatePerSecond: options.clerkRate,
     temporalDbFile: options.temporalDbFile,
+    runtime: options.tsx ? 'tsx' : 'dist',
     logDir,
   });
   const scenarios: Record<ScenarioName, (s: BenchStack) => Promise<Omit<ScenarioResult, 'load'>>> = {
@@ -123,7 +149,7 @@ async function runBench(chosen: ScenarioName[], options: Options): Promise<void>
     temporal: options.temporalDbFile ? 'dev server, SQLite file' : 'dev server, in memory',
     WORKER_MAX_CONCURRENT_ACTIVITIES: options.concurrency,
     CLERK_RATE_LIMIT_PER_SECOND: options.clerkRate,
-    services: 'worker and receiver as child processes (node --import tsx src/cli.ts worker|webhook), LOG_LEVEL=info',
+    services: `worker and receiver as child processes (${options.tsx ? 'node --import tsx src/cli.ts' : 'node dist/cli.js'} worker|webhook), LOG_LEVEL=info`,
   };
   const results: ScenarioResult[] = [];
   try {
@@ -132,7 +158,7 @@ async function runBench(chosen: ScenarioName[], options: Options): Promise<void>
       const load = sampleLoad();
       const outcome = await scenarios[name](stack);
       const parameters = { ...outcome.parameters, stack: stackParameters };
-      results.push(await report({ ...outcome, parameters, load: load.stop() }, q));
+      results.push(await report({ ...outcome, parameters, load: load.stop() }, q, options.compare));
     }
     const memory = memoryFromScenarios(results);
     if (memory) {
@@ -144,9 +170,12 @@ async function runBench(chosen: ScenarioName[], options: Options): Promise<void>
             min: Math.min(...load.map((l) => l.min)),
             mean: Math.max(...load.map((l) => l.mean)),
             max: Math.max(...load.map((l) => l.max)),
+            start: load[0]!.start,
+            end: load.at(-1)!.end,
           },
         },
         q,
+        options.compare,
       );
     }
     if (!q) await updateReadmeTable();
@@ -155,8 +184,10 @@ async function runBench(chosen: ScenarioName[], options: Options): Promise<void>
   }
 }
 
-async function report(result: ScenarioResult, quick: boolean): Promise<ScenarioResult> {
+async function report(result: ScenarioResult, quick: boolean, compare?: string): Promise<ScenarioResult> {
   printTable(result);
+  // Read before writing: `--compare bench/results` compares with the committed run this one replaces.
+  if (compare) printComparison(result, await readPrevious(compare, result.scenario, quick));
   process.stdout.write(`wrote ${await writeResult(result, quick)}\n`);
   return result;
 }

@@ -31,17 +31,25 @@ async function memoryOf(pid: number): Promise<{ rssMb: number; hwmMb: number }> 
   return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
 }
 
+/** How the services run: the built JS as deployed (`npm run build`), or the sources under tsx. */
+export type ServiceRuntime = 'dist' | 'tsx';
+
+const ENTRY: Record<ServiceRuntime, string[]> = {
+  dist: ['dist/cli.js'],
+  tsx: ['--import', 'tsx', 'src/cli.ts'],
+};
+
 /**
- * Runs `per-user-db worker|webhook` (src/cli.ts under tsx, one Node process, so /proc/<pid> is the service
- * itself) with exactly the environment given, its output appended to `logFile`. Resolves once it is ready:
- * the receiver answers /healthz, the worker has logged "worker started".
+ * Runs `per-user-db worker|webhook` (dist/cli.js, or src/cli.ts under tsx; one Node process, so /proc/<pid> is
+ * the service itself) with exactly the environment given, its output appended to `logFile`. Resolves once it
+ * is ready: the receiver answers /healthz, the worker has logged "worker started".
  */
 export async function startServiceProcess(
   name: ServiceName,
   env: Record<string, string>,
-  options: { logFile: string; healthUrl?: string; timeoutMs?: number },
+  options: { logFile: string; runtime: ServiceRuntime; healthUrl?: string; timeoutMs?: number },
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', name], {
+  const child = spawn(process.execPath, [...ENTRY[options.runtime], name], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,7 +19,7 @@ import { createProvider } from '../src/providers/index.js';
 import { startClerkTap } from './clerk-tap.js';
 import { createFloor } from './floor.js';
 import { mapConcurrently } from './pool.js';
-import { startServiceProcess, type ServiceProcess } from './service-process.js';
+import { startServiceProcess, type ServiceProcess, type ServiceRuntime } from './service-process.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 const token = (bytes: number) => randomBytes(bytes).toString('base64url');
@@ -33,6 +33,8 @@ export interface StackOptions {
   logDir: string;
   /** Persist Temporal to a SQLite file, as `npm start` does; default in memory, as `npm test` does. */
   temporalDbFile: boolean;
+  /** The built dist/ JS (built by the caller) or the sources under tsx. */
+  runtime: ServiceRuntime;
 }
 
 /** The Temporal CLI's dev server (the installed binary), in memory or on a SQLite file. */
@@ -121,7 +123,7 @@ export async function startBenchStack(options: StackOptions) {
       services.worker = await startServiceProcess(
         'worker',
         { ...env, ...overrides },
-        { logFile: join(options.logDir, 'worker.log') },
+        { logFile: join(options.logDir, 'worker.log'), runtime: options.runtime },
       );
       return services.worker;
     };
@@ -131,7 +133,11 @@ export async function startBenchStack(options: StackOptions) {
       services.webhook = await startServiceProcess(
         'webhook',
         { ...env, PORT: String(port), ...overrides },
-        { logFile: join(options.logDir, 'webhook.log'), healthUrl: `http://127.0.0.1:${port}/healthz` },
+        {
+          logFile: join(options.logDir, 'webhook.log'),
+          runtime: options.runtime,
+          healthUrl: `http://127.0.0.1:${port}/healthz`,
+        },
       );
       return { process: services.webhook, url: `http://127.0.0.1:${port}/webhooks/clerk` };
     };

@@ -1,5 +1,6 @@
 import { log } from '@temporalio/activity';
 import {
+  ClerkUserNotFoundError,
   clerkUserExists,
   recordDatabaseMetadata,
   recordDatabaseStatusIfUserExists,
@@ -47,7 +48,20 @@ export function createProvisionClerkActivities({ clerk }: { clerk: ClerkClient }
     recordOnClerk: async (userId: string, database: DatabaseMetadata): Promise<void> => {
       await recordDatabaseMetadata(clerk, userId, database);
     },
-    /** Provisioning asks before creating anything: a `user.created` arriving after the delete must not. */
+    /**
+     * The write that also answers whether the user still exists (false: Clerk answered 404), so provisioning
+     * needs no separate existence check before it creates anything.
+     */
+    recordOnClerkIfUserExists: async (userId: string, database: DatabaseMetadata): Promise<boolean> => {
+      try {
+        await recordDatabaseMetadata(clerk, userId, database);
+        return true;
+      } catch (error) {
+        if (error instanceof ClerkUserNotFoundError) return false;
+        throw error;
+      }
+    },
+    /** Runs recorded before `record-checks-clerk-user` ask before creating anything. */
     clerkUserExists: (userId: string): Promise<boolean> => clerkUserExists(clerk, userId),
     /** Deprovisioning's record: only `status` changes, and a user already gone (404) counts as done. */
     recordDatabaseStatusIfUserExists: (userId: string, status: DatabaseMetadata['status']): Promise<boolean> =>

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { clerkBudget } from './clerk-budget.js';
 import { configuredRegions, providerSettings, type ProviderSettings } from './provider.js';
 import type { Requirements } from './requirements.js';
 import type { Env, ProviderName } from './schema.js';
@@ -13,8 +14,11 @@ export interface TemporalSettings {
   namespace: string;
   taskQueue: string;
   clerkTaskQueue: string;
+  /** Fleet migrations' Clerk writes: a queue and a rate of their own, so they never hold up sign-ups. */
+  clerkBulkTaskQueue: string;
   maxConcurrentActivities: number;
   clerkRatePerSecond: number;
+  clerkBulkRatePerSecond: number;
 }
 
 /** A Prometheus listener of its own; `port` undefined when metrics are off. */
@@ -132,6 +136,7 @@ function common(env: Env, rawEnv: Record<string, string | undefined>): CommonCon
   const temporalEnv = Object.fromEntries(
     Object.entries(rawEnv).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[1] !== undefined),
   );
+  const budget = clerkBudget(env.CLERK_SECRET_KEY);
   return {
     logLevel: env.LOG_LEVEL,
     temporal: {
@@ -140,8 +145,10 @@ function common(env: Env, rawEnv: Record<string, string | undefined>): CommonCon
       namespace: env.TEMPORAL_NAMESPACE ?? 'default',
       taskQueue: env.TASK_QUEUE,
       clerkTaskQueue: `${env.TASK_QUEUE}-clerk`,
+      clerkBulkTaskQueue: `${env.TASK_QUEUE}-clerk-bulk`,
       maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
-      clerkRatePerSecond: env.CLERK_RATE_LIMIT_PER_SECOND,
+      clerkRatePerSecond: env.CLERK_RATE_LIMIT_PER_SECOND ?? budget.perUser,
+      clerkBulkRatePerSecond: env.CLERK_BULK_RATE_LIMIT_PER_SECOND ?? budget.bulk,
     },
   };
 }

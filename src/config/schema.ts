@@ -61,12 +61,11 @@ const positiveInt = (fallback: number) =>
     .refine((v) => v === undefined || /^[1-9][0-9]*$/.test(v), { message: 'must be a whole number greater than 0' })
     .transform((v) => (v === undefined ? fallback : Number(v)));
 
-const positiveNumber = (fallback: number) =>
-  optionalString
-    .refine((v) => v === undefined || (Number.isFinite(Number(v)) && Number(v) > 0), {
-      message: 'must be a number greater than 0',
-    })
-    .transform((v) => (v === undefined ? fallback : Number(v)));
+const optionalPositiveNumber = optionalString
+  .refine((v) => v === undefined || (Number.isFinite(Number(v)) && Number(v) > 0), {
+    message: 'must be a number greater than 0',
+  })
+  .transform((v) => (v === undefined ? undefined : Number(v)));
 
 /** 0 asks the OS for any free port. */
 const port = (fallback: number) =>
@@ -151,7 +150,9 @@ export const envSchema = z.object({
   TEMPORAL_UI_URL: url('Temporal Web UI'),
   TASK_QUEUE: optionalString.transform((v) => v ?? 'per-user-db'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt(16),
-  CLERK_RATE_LIMIT_PER_SECOND: positiveNumber(5),
+  // Defaults follow the Clerk instance the key belongs to (clerk-budget.ts).
+  CLERK_RATE_LIMIT_PER_SECOND: optionalPositiveNumber,
+  CLERK_BULK_RATE_LIMIT_PER_SECOND: optionalPositiveNumber,
   WORKER_SHUTDOWN_GRACE_TIME: duration('25s'),
   WORKER_SHUTDOWN_FORCE_TIME: duration('30s'),
   WEBHOOK_DRAIN_TIME: duration('10s'),

@@ -37,8 +37,9 @@ export interface RunWorkerOptions {
 }
 
 /**
- * Runs two workers on one connection: the main task queue (workflows and database activities) and the Clerk
- * task queue, whose activity rate is limited server-side across every worker (Clerk's limits are global).
+ * Runs three workers on one connection: the main task queue (workflows and database activities), the Clerk
+ * task queue and the bulk Clerk queue (fleet migrations), whose activity rates are limited server-side across
+ * every worker (Clerk's limits are per instance); sign-ups never wait behind a rollout's writes.
  */
 export async function runWorker(config: WorkerConfig, options: RunWorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger(config.logLevel, 'worker');
@@ -60,7 +61,8 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   });
   const migrations = await loadMigrations(config.migrationsDir);
   const clerk = createClerkApi(config.clerk);
-  const { taskQueue, clerkTaskQueue, maxConcurrentActivities, clerkRatePerSecond } = config.temporal;
+  const { taskQueue, clerkTaskQueue, clerkBulkTaskQueue, maxConcurrentActivities } = config.temporal;
+  const { clerkRatePerSecond, clerkBulkRatePerSecond } = config.temporal;
   // On shutdown, running activities get the grace time to finish; then they are cancelled (and retried elsewhere).
   const shutdown = { shutdownGraceTime: config.shutdown.graceMs, shutdownForceTime: config.shutdown.forceMs };
   const client = new Client({ connection, namespace });
@@ -107,6 +109,15 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     maxTaskQueueActivitiesPerSecond: clerkRatePerSecond,
     ...shutdown,
   });
+  const clerkBulkWorker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: clerkBulkTaskQueue,
+    activities: activities.clerk,
+    interceptors: { activity: activityInterceptors },
+    maxTaskQueueActivitiesPerSecond: clerkBulkRatePerSecond,
+    ...shutdown,
+  });
   const reconcileSchedule = await ensureReconcileSchedule(client, config);
   const { port: metricsPort, host: metricsHost } = config.metrics;
   const metrics =
@@ -116,9 +127,21 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
           { port: metricsPort, host: metricsHost },
           { registry: workerRegistry, merge: options.sdkMetricsUrl, logger },
         );
-  logger.info({ taskQueue, clerkTaskQueue, namespace, provider: provider.name, reconcileSchedule }, 'worker started');
+  logger.info(
+    {
+      taskQueue,
+      clerkTaskQueue,
+      clerkBulkTaskQueue,
+      clerkRatePerSecond,
+      clerkBulkRatePerSecond,
+      namespace,
+      provider: provider.name,
+      reconcileSchedule,
+    },
+    'worker started',
+  );
 
-  const workers = [main, clerkWorker];
+  const workers = [main, clerkWorker, clerkBulkWorker];
   const stopAll = () => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   };

@@ -3,7 +3,7 @@
  * Workflow code: no Node or SDK imports beyond `@temporalio/workflow`.
  */
 import { ActivityCancellationType, workflowInfo, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
-import { clerkTaskQueue } from './provision-state.js';
+import { clerkBulkTaskQueue, clerkTaskQueue } from './provision-state.js';
 
 /** Errors no retry can fix; everything else is retried until it works (a database outage is waited out). */
 export const PERMANENT_ERROR_TYPES = [
@@ -107,8 +107,12 @@ export const tenantMigrationOptions = (maxAttempts: number): ActivityOptions => 
   },
 });
 
-/** The fleet migration's Clerk writes: bounded, so one unwritable user cannot hold the rollout. */
-export const fleetClerkOptions = (): ActivityOptions => ({
+/**
+ * The fleet migration's Clerk writes: bounded, so one unwritable user cannot hold the rollout. `bulk`: on the
+ * bulk Clerk queue (runs since `clerk-bulk-task-queue`), so a rollout's writes never queue ahead of sign-ups'.
+ */
+export const fleetClerkOptions = (bulk = false): ActivityOptions => ({
   ...onClerkTaskQueue(),
+  ...(bulk ? { taskQueue: clerkBulkTaskQueue(workflowInfo().taskQueue) } : {}),
   retry: { ...clerkRetry, maximumAttempts: 10 },
 });

@@ -1,4 +1,4 @@
-import { ApplicationFailure, continueAsNew, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, patched, proxyActivities } from '@temporalio/workflow';
 import type { FleetActivities, FleetClerkActivities } from '../activities/fleet.js';
 import { fleetClerkOptions, tenantListingOptions, tenantMigrationOptions } from './activity-options.js';
 import type {
@@ -14,7 +14,7 @@ export function fleetActivities(maxAttempts: number) {
   return {
     listing: proxyActivities<FleetActivities>(tenantListingOptions),
     tenant: proxyActivities<FleetActivities>(tenantMigrationOptions(maxAttempts)),
-    clerk: proxyActivities<FleetClerkActivities>(fleetClerkOptions()),
+    clerk: proxyActivities<FleetClerkActivities>(fleetClerkOptions(patched('clerk-bulk-task-queue'))),
   };
 }
 

@@ -18,7 +18,8 @@ export type DatabaseRecord = Omit<DatabaseMetadata, 'status'>;
 
 /**
  * `cancelled`: a deprovisioning run stopped it (the user was deleted meanwhile); `deleted`: the Clerk user was
- * already gone when it started, so no database was created.
+ * gone (its metadata write answered 404, or, in runs older than `provision-in-fewer-round-trips`, the check
+ * before creating), and whatever the run created was dropped.
  */
 export type ProvisionStatus = 'provisioning' | 'ready' | 'failed' | 'cancelled' | 'deleted';
 
@@ -43,3 +44,6 @@ export const provisionWorkflowId = (userId: string): string => `provision-db-${u
 
 /** Clerk calls get a task queue of their own so the worker can rate-limit them server-side. */
 export const clerkTaskQueue = (taskQueue: string): string => `${taskQueue}-clerk`;
+
+/** Bulk Clerk writes (fleet migrations) get a queue and a lower rate of their own, apart from sign-ups'. */
+export const clerkBulkTaskQueue = (taskQueue: string): string => `${taskQueue}-clerk-bulk`;

@@ -8,6 +8,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import type { DeprovisionActivities } from '../activities/deprovision.js';
 import type { ProvisionActivities, ProvisionClerkActivities } from '../activities/provision.js';
 import { provisionOptions, userClerkOptions } from './activity-options.js';
 import { PROVIDER, STATUS } from './search-attributes.js';
@@ -21,7 +22,7 @@ import {
 
 export const provisionStatusQuery = defineQuery<ProvisionState>('status');
 
-const db = proxyActivities<ProvisionActivities>(provisionOptions);
+const db = proxyActivities<ProvisionActivities & Pick<DeprovisionActivities, 'dropDatabase'>>(provisionOptions);
 
 /**
  * Creates the user's database, applies the tenant schema and records the result on the Clerk user.
@@ -60,12 +61,16 @@ export async function provisionDatabase(input: ProvisionInput): Promise<Provisio
   }
 
   try {
+    // Runs from here on take four workflow tasks instead of five: the Clerk write doubles as the existence check
+    // (a 404 there means the user is gone). Create and migrate stay activities of their own (not local ones) so
+    // a retrying step shows as a pending activity, heartbeats, and is cancelled as deprovisioning expects.
+    const fewerRoundTrips = patched('provision-in-fewer-round-trips');
     // A `user.created` delivered after the user was deleted (Svix orders best-effort only) creates nothing.
     const userExists = () =>
       clerk.clerkUserExists.executeWithOptions({ summary: `check that Clerk still has ${input.userId}` }, [
         input.userId,
       ]);
-    if (patched('check-clerk-user-exists') && !(await userExists())) {
+    if (!fewerRoundTrips && patched('check-clerk-user-exists') && !(await userExists())) {
       finish('deleted');
       log.info('Clerk user is gone: no database created', { userId: input.userId });
       return state;
@@ -82,13 +87,22 @@ export async function provisionDatabase(input: ProvisionInput): Promise<Provisio
       db.applyMigrations.executeWithOptions({ summary: `apply the tenant schema to ${tenant.name}` }, [tenant]),
     );
     state.database = { ...tenant, schemaVersion, provisionedAt: new Date().toISOString() };
-    const database = state.database;
-    await step('record-on-clerk', () =>
-      clerk.recordOnClerk.executeWithOptions({ summary: `record ${tenant.name} on the Clerk user` }, [
-        userId,
-        { status: 'ready', ...database },
-      ]),
-    );
+    const metadata = { status: 'ready' as const, ...state.database };
+    const summary = { summary: `record ${tenant.name} on the Clerk user` };
+    if (!fewerRoundTrips) {
+      await step('record-on-clerk', () => clerk.recordOnClerk.executeWithOptions(summary, [userId, metadata]));
+    } else if (
+      !(await step('record-on-clerk', () =>
+        clerk.recordOnClerkIfUserExists.executeWithOptions(summary, [userId, metadata]),
+      ))
+    ) {
+      // Deleted before (a late `user.created`) or while this run worked: nothing may outlive the user.
+      await db.dropDatabase.executeWithOptions({ summary: `drop ${tenant.name}: the Clerk user is gone` }, [userId]);
+      state.database = null;
+      finish('deleted');
+      log.info('Clerk user is gone: the database created for it was dropped', { userId, database: tenant.name });
+      return state;
+    }
     finish('ready');
     log.info('database ready', { userId: input.userId, database: tenant.name });
     return state;

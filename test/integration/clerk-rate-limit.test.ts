@@ -44,11 +44,11 @@ describe('Clerk answering 429 + Retry-After: the metadata write waits as told an
       const waiting = await eventually(async () => {
         const activity = await pendingActivity(p.temporal.client, provisionWorkflowId(user.id));
         const retrying =
-          activity?.activityType?.name === 'recordOnClerk' &&
+          activity?.activityType?.name === 'recordOnClerkIfUserExists' &&
           activity.state === 1 && // SCHEDULED: waiting for its next attempt
           (activity.attempt ?? 0) >= 2;
         return retrying ? activity : undefined;
-      }, `recordOnClerk waiting to retry for ${user.id}`);
+      }, `recordOnClerkIfUserExists waiting to retry for ${user.id}`);
       assert.equal(waiting.lastFailure?.applicationFailureInfo?.type, 'RateLimited');
       // The server scheduled the next attempt Retry-After after the failure, not after the policy's interval.
       const delayMs = tsToMs(waiting.nextAttemptScheduleTime) - tsToMs(waiting.lastAttemptCompleteTime);
@@ -60,9 +60,9 @@ describe('Clerk answering 429 + Retry-After: the metadata write waits as told an
       const ready = await waitForReadyMetadata(p, user.id);
       assert.equal((ready.publicMetadata.database as { status: string }).status, 'ready');
       const history = await p.temporal.client.workflow.getHandle(provisionWorkflowId(user.id)).fetchHistory();
-      const attempts = activityAttempts(history, 'recordOnClerk');
-      assert.ok(attempts.at(-1)! > 1, `recordOnClerk attempts: ${attempts.join(',')}`);
-      assert.ok(activityLastFailureTypes(history, 'recordOnClerk').includes('RateLimited'));
+      const attempts = activityAttempts(history, 'recordOnClerkIfUserExists');
+      assert.ok(attempts.at(-1)! > 1, `recordOnClerkIfUserExists attempts: ${attempts.join(',')}`);
+      assert.ok(activityLastFailureTypes(history, 'recordOnClerkIfUserExists').includes('RateLimited'));
     }
 
     const stats = p.standIn.faultStats();

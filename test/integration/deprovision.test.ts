@@ -96,7 +96,7 @@ describe('deprovisioning: user.deleted removes the database, whatever the order'
     assert.match(status.temporalUiUrl, /\/workflows\/deprovision-db-user_/);
   });
 
-  test('delete before create: nothing to drop, and the create that follows creates nothing', async () => {
+  test('delete before create: nothing to drop, and the create that follows leaves nothing behind', async () => {
     const userId = newUserId(); // Clerk does not know it: deleted before its user.created arrives
     const deleted = await p.postEvent(userDeletedEvent(userId));
     assert.equal(deleted.status, 202, JSON.stringify(deleted.body));
@@ -114,10 +114,12 @@ describe('deprovisioning: user.deleted removes the database, whatever the order'
     const state: ProvisionState = await provisioning.result();
     assert.equal(state.status, 'deleted', 'ends cleanly, not failed');
     assert.equal((await provisioning.describe()).status.name, 'COMPLETED');
+    // The Clerk write is the existence check: its 404 makes the run drop the database it had just created.
     assert.deepEqual(
       state.steps.map((s) => s.state),
-      ['pending', 'pending', 'pending'],
+      ['done', 'done', 'done'],
     );
+    assert.equal(state.database, null);
     await assertTenantGone(p, userId);
     assert.equal((await statusOf(p, userId)).status, 'deleted');
   });
@@ -180,8 +182,10 @@ describe('deprovisioning while provisioning is held mid-way (database created, C
     await p.startWorker();
     const held = await eventually(async () => {
       const activity = await pendingActivity(p.temporal.client, provisionId);
-      return activity?.activityType?.name === 'recordOnClerk' && activity.lastFailure ? activity : undefined;
-    }, 'recordOnClerk waiting on a 429');
+      return activity?.activityType?.name === 'recordOnClerkIfUserExists' && activity.lastFailure
+        ? activity
+        : undefined;
+    }, 'recordOnClerkIfUserExists waiting on a 429');
     assert.match(held.lastFailure?.message ?? '', /429/);
     assert.equal(await databaseCount(p.adminUrl, tenantDatabaseName(user.id)), 1, 'database created already');
 

@@ -56,7 +56,7 @@ describe('worker killed (SIGKILL) mid-workflow: another worker finishes it, with
     assert.equal(await databaseCount(p.adminUrl, tenantDatabaseName(user.id)), 1);
     // The run the dead worker started is the one that completed: its database steps ran in this process.
     const history = await handle.fetchHistory();
-    for (const activityType of ['createDatabase', 'applyMigrations', 'recordOnClerk']) {
+    for (const activityType of ['createDatabase', 'applyMigrations', 'recordOnClerkIfUserExists']) {
       const identities = activityIdentities(history, activityType);
       assert.equal(identities.length, 1, activityType);
       assert.ok(identities[0]!.startsWith(`${process.pid}@`), `${activityType} ran in ${identities[0]}`);

@@ -233,3 +233,31 @@ test('TEMPORAL_* variables pass to envconfig untouched', () => {
   const config = loadConfig({ ...worker, TEMPORAL_ADDRESS: 'x.tmprl.cloud:7233', TEMPORAL_API_KEY: 'key' }, 'worker');
   assert.deepEqual(config.temporal.env, { TEMPORAL_ADDRESS: 'x.tmprl.cloud:7233', TEMPORAL_API_KEY: 'key' });
 });
+
+test("the Clerk rates follow the key's instance (half its limit, a fifth of that for bulk) unless set", () => {
+  const rates = (env: Record<string, string>) => {
+    const { clerkRatePerSecond, clerkBulkRatePerSecond, clerkBulkTaskQueue } = loadConfig(
+      { ...worker, ...env },
+      'worker',
+    ).temporal;
+    return { clerkRatePerSecond, clerkBulkRatePerSecond, clerkBulkTaskQueue };
+  };
+  assert.deepEqual(rates({ CLERK_SECRET_KEY: 'sk_live_x' }), {
+    clerkRatePerSecond: 40,
+    clerkBulkRatePerSecond: 10,
+    clerkBulkTaskQueue: 'per-user-db-clerk-bulk',
+  });
+  assert.deepEqual(rates({ CLERK_SECRET_KEY: 'sk_test_x', TASK_QUEUE: 'q' }), {
+    clerkRatePerSecond: 4,
+    clerkBulkRatePerSecond: 1,
+    clerkBulkTaskQueue: 'q-clerk-bulk',
+  });
+  assert.deepEqual(rates({ CLERK_RATE_LIMIT_PER_SECOND: '7.5', CLERK_BULK_RATE_LIMIT_PER_SECOND: '0.5' }), {
+    clerkRatePerSecond: 7.5,
+    clerkBulkRatePerSecond: 0.5,
+    clerkBulkTaskQueue: 'per-user-db-clerk-bulk',
+  });
+  assert.deepEqual(names(problems({ ...worker, CLERK_BULK_RATE_LIMIT_PER_SECOND: '0' }, 'worker')), [
+    'CLERK_BULK_RATE_LIMIT_PER_SECOND',
+  ]);
+});
