@@ -16,7 +16,11 @@ export interface ServiceProcess {
 
 const READY: Record<'worker' | 'webhook', string> = { worker: '"worker started"', webhook: 'listening' };
 
-export function serviceProcess(name: string, command: 'worker' | 'webhook', env: Record<string, string>): ServiceProcess {
+export function serviceProcess(
+  name: string,
+  command: 'worker' | 'webhook',
+  env: Record<string, string>,
+): ServiceProcess {
   let child: ChildProcess | undefined;
   return {
     name,

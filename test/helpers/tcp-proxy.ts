@@ -19,7 +19,11 @@ export interface TcpProxy {
  * A TCP forwarder to a real server (PostgreSQL, Temporal) that a test can take down and bring back, which is
  * what an outage looks like to a client: refused connections, then the same address answering again.
  */
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(
+  targetHost: string,
+  targetPort: number,
+  options: { onClientData?: (chunk: Buffer) => void } = {},
+): Promise<TcpProxy> {
   const port = await freePort();
   const sockets = new Set<Socket>();
   let server: Server | undefined;
@@ -42,6 +46,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
           from.on('data', (chunk: Buffer) => {
             if (!blackholed) to.write(chunk);
           });
+        if (options.onClientData) client.on('data', options.onClientData);
         forward(client, upstream);
         forward(upstream, client);
         client.on('end', () => upstream.end());
