@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { Command } from 'commander';
@@ -22,7 +23,7 @@ import { startTemporalDevServer, type TemporalDevServer } from '../dev/local/tem
 import { createClerkApi } from '../src/clerk/client.js';
 import { startTcpProxy } from '../test/helpers/tcp-proxy.js';
 import { checkInvariants, held, type InvariantCounts, type UserTruth } from './invariants.js';
-import { serviceProcess, type ServiceProcess } from './processes.js';
+import { processFootprint, serviceProcess, slope, type ServiceProcess } from './processes.js';
 
 interface ChaosOptions {
   users: number;
@@ -32,6 +33,8 @@ interface ChaosOptions {
   convergeTimeoutS: number;
   /** Milliseconds between two sign-ups of the burst. */
   spacingMs: number;
+  /** Soak instead of one burst: a steady sign-up rate with a fault every two minutes, for this long. */
+  soakMinutes?: number;
 }
 
 const CLERK_RATE_PER_SECOND = 5;
@@ -43,7 +46,7 @@ interface FaultRecord {
   detail?: string;
 }
 
-async function main(options: ChaosOptions): Promise<number> {
+export async function runChaos(options: ChaosOptions): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'per-user-db-chaos-'));
   await chmod(dir, 0o755); // as root, PostgreSQL runs as `postgres` and must reach its folder
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -233,7 +236,32 @@ async function main(options: ChaosOptions): Promise<number> {
       await receivers[1]!.start();
     };
 
-    await Promise.all([burst(options.users), schedule()]);
+    const soak = options.soakMinutes
+      ? await runSoak(options.soakMinutes, {
+          signUp: burst,
+          services,
+          faults: [
+            async () => {
+              standIn.setFaults({ serverErrorShare: 0.3 });
+              note('Clerk answers 500 to 30% of requests for 10 s');
+              await sleep(10_000);
+              standIn.setFaults({ serverErrorShare: 0 });
+            },
+            async () => {
+              pgProxy.blackhole(true);
+              note('PostgreSQL connections blackholed for 6 s');
+              await sleep(6_000);
+              pgProxy.blackhole(false);
+            },
+            async () => {
+              clerkProxy.blackhole(true);
+              note('Clerk hangs for 8 s');
+              await sleep(8_000);
+              clerkProxy.blackhole(false);
+            },
+          ],
+        })
+      : (await Promise.all([burst(options.users), schedule()]), undefined);
     const faultsEnded = Date.now();
 
     // Convergence: every invariant holds.
@@ -290,11 +318,12 @@ async function main(options: ChaosOptions): Promise<number> {
         metadataLimitRefusals: stats.userMetadataLimitRefusals,
       },
       storm,
+      soak,
     };
     await mkdir(options.resultsDir, { recursive: true });
     const file = join(
       options.resultsDir,
-      `chaos-${options.quick ? 'quick-' : ''}${result.date.slice(0, 19).replaceAll(':', '-')}.json`,
+      `${options.soakMinutes ? 'soak' : 'chaos'}-${options.quick ? 'quick-' : ''}${result.date.slice(0, 19).replaceAll(':', '-')}.json`,
     );
     await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify({ ...result, faults: faults.length }, null, 2)}\nresults: ${file}\n`);
@@ -382,6 +411,63 @@ async function runStorm(users: number, deps: StormDeps) {
   };
 }
 
+interface SoakDeps {
+  /** Signs up `count` users (every fifth deleted again), spaced as the options say. */
+  signUp: (count: number) => Promise<void>;
+  services: ServiceProcess[];
+  faults: Array<() => Promise<void>>;
+}
+
+/**
+ * A steady load for `minutes`: a batch of sign-ups every minute, a fault every two minutes (in turn), and every
+ * 15 s each worker's and receiver's RSS and open file descriptors; the least-squares slope per minute of each
+ * says whether they stay flat. Failed sign-up requests per minute show an error-rate drift.
+ */
+async function runSoak(minutes: number, deps: SoakDeps) {
+  const started = Date.now();
+  const samples = new Map<string, Array<{ t: number; rss: number; fds: number }>>();
+  const errorsPerMinute: number[] = [];
+  const sampler = setInterval(() => {
+    for (const service of deps.services) {
+      const pid = service.pid();
+      if (pid === undefined) continue;
+      void processFootprint(pid)
+        .then(({ rssBytes, openFds }) => {
+          const list = samples.get(service.name) ?? [];
+          list.push({ t: (Date.now() - started) / 60_000, rss: rssBytes / 1024 / 1024, fds: openFds });
+          samples.set(service.name, list);
+        })
+        .catch(() => undefined);
+    }
+  }, 15_000);
+  try {
+    for (let minute = 0; minute < minutes; minute += 1) {
+      const minuteEnds = started + (minute + 1) * 60_000;
+      const fault = minute % 2 === 1 ? deps.faults[((minute - 1) / 2) % deps.faults.length] : undefined;
+      let errors = 0;
+      await Promise.all([deps.signUp(20).catch(() => (errors += 1)), fault?.()]);
+      errorsPerMinute.push(errors);
+      await sleep(Math.max(0, minuteEnds - Date.now()));
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+  return {
+    minutes,
+    errorsPerMinute,
+    slopesPerMinute: Object.fromEntries(
+      [...samples].map(([name, list]) => [
+        name,
+        {
+          samples: list.length,
+          rssMiBPerMinute: slope(list.map((p) => ({ x: p.t, y: p.rss }))),
+          openFdsPerMinute: slope(list.map((p) => ({ x: p.t, y: p.fds }))),
+        },
+      ]),
+    ),
+  };
+}
+
 const program = new Command('chaos')
   .description('the service under faults, then its invariants (see README, "Reliability")')
   .option('--quick', 'a few users, one fault of each kind, a 100 × 3 storm (what npm test runs)', false)
@@ -391,7 +477,7 @@ const program = new Command('chaos')
   )
   .option('--results-dir <dir>', 'where the results JSON goes', 'reliability/results')
   .action(async (flags: { quick: boolean; users?: number; storm?: number; resultsDir: string }) => {
-    const code = await main({
+    const code = await runChaos({
       quick: flags.quick,
       users: flags.users ?? (flags.quick ? 12 : 60),
       storm: flags.storm ?? (flags.quick ? 100 : 1000),
@@ -401,4 +487,4 @@ const program = new Command('chaos')
     });
     process.exit(code);
   });
-await program.parseAsync();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await program.parseAsync();
