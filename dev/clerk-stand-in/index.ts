@@ -31,8 +31,8 @@ export interface ClerkStandIn {
   readonly port: number;
   readonly instanceId: string;
   /**
-   * Closes the server and cancels every pending webhook retry (those are not saved in `stateFile`);
-   * nothing keeps running afterwards, and the state file holds the last change.
+   * Closes the server and stops every pending webhook retry (with `stateFile`, they stay saved there and the
+   * next start resumes them); nothing keeps running afterwards, and the state file holds the last change.
    */
   stop(): Promise<void>;
   addWebhookEndpoint(endpoint: WebhookEndpoint): void;
@@ -54,13 +54,16 @@ export async function startClerkStandIn(options: ClerkStandInOptions): Promise<C
   const settings = parseClerkStandInOptions(data);
   const instanceId = settings.instanceId ?? newId('ins');
   const stateFile = settings.stateFile === undefined ? undefined : new UserStateFile(settings.stateFile);
-  const store = new UserStore((await stateFile?.load()) ?? [], stateFile);
+  const saved = await stateFile?.load();
+  const store = new UserStore(saved?.users ?? [], stateFile);
   const faults = new FaultInjector(settings.faults);
   const webhooks = new WebhookDelivery(settings.webhooks, {
     retryTimeScale: settings.retryTimeScale,
     attemptTimeoutMs: settings.attemptTimeoutMs,
     logger,
+    persistence: stateFile,
   });
+  webhooks.resume(saved?.deliveries ?? []);
   const listener = standInRequestListener({
     routes: routes({ store, faults, webhooks, instanceId, logger }),
     secretKey: settings.secretKey,
@@ -80,6 +83,7 @@ export async function startClerkStandIn(options: ClerkStandInOptions): Promise<C
     async stop() {
       await Promise.all([close(), webhooks.stop()]);
       await store.settled();
+      await stateFile?.settled();
     },
     addWebhookEndpoint: (endpoint) => webhooks.addEndpoint(parseWebhookEndpoint(endpoint)),
     setFaults: (changes) => faults.update(changes),

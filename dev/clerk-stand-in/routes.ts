@@ -92,7 +92,7 @@ export function routes({ store, faults, webhooks, instanceId, logger }: RouteDep
       });
       logger?.info({ userId: user.id }, 'user created');
       const json = userJson(user);
-      webhooks.send(userEvent('user.created', json, instanceId, httpRequestAttributes(request)));
+      await webhooks.send(userEvent('user.created', json, instanceId, httpRequestAttributes(request)));
       return json;
     }),
     api('GET', /^\/v1\/users\/count$/, ({ query }) => ({
@@ -119,7 +119,7 @@ export function routes({ store, faults, webhooks, instanceId, logger }: RouteDep
     api('DELETE', /^\/v1\/users\/([^/]+)$/, async ({ request, id }) => {
       const json = deletedUserJson(await store.delete(id));
       logger?.info({ userId: id }, 'user deleted');
-      webhooks.send(userEvent('user.deleted', json, instanceId, httpRequestAttributes(request)));
+      await webhooks.send(userEvent('user.deleted', json, instanceId, httpRequestAttributes(request)));
       return json;
     }),
     {

@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { clerkUserIdSchema } from '../../src/domain/index.js';
 import type { UserRecord } from './user-store.js';
+import { pendingDeliverySchema, type PendingDelivery } from './webhook-delivery.js';
 
 export class ClerkStandInStateFileError extends Error {
   constructor(
@@ -45,24 +46,37 @@ const stateSchema = z.strictObject({
       seen.add(user.id);
     });
   }),
+  /**
+   * Webhook deliveries not yet settled: Svix keeps retrying for a day whatever happens to the sender, so a
+   * restart resumes them (absent in files written before deliveries were kept).
+   */
+  deliveries: z.array(pendingDeliverySchema).default([]),
 });
 
+export interface SavedState {
+  users: UserRecord[];
+  deliveries: PendingDelivery[];
+}
+
 /**
- * The stand-in's users in a JSON file, so that they outlive a restart. Writes replace the file atomically
- * (temporary file in the same folder, then rename), one after another, readable by the owner only.
+ * The stand-in's users and pending webhook deliveries in a JSON file, so that they outlive a restart (or a
+ * crash). Writes replace the file atomically (temporary file in the same folder, then rename), one after
+ * another, readable by the owner only; each write holds the latest users and deliveries.
  */
 export class UserStateFile {
   private lastWrite: Promise<void> = Promise.resolve();
+  private users: readonly UserRecord[] = [];
+  private deliveries: readonly PendingDelivery[] = [];
 
   constructor(readonly file: string) {}
 
-  /** The saved users, or none when the file does not exist yet. A damaged file throws rather than losing users. */
-  async load(): Promise<UserRecord[]> {
+  /** The saved state, empty when the file does not exist yet. A damaged file throws rather than losing users. */
+  async load(): Promise<SavedState> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { users: [], deliveries: [] };
       throw error;
     }
     let json: unknown;
@@ -79,12 +93,30 @@ export class UserStateFile {
       if (issues.length > 5) problems.push(`${issues.length - 5} more`);
       throw new ClerkStandInStateFileError(this.file, `does not hold stand-in users (${problems.join('; ')})`);
     }
-    return parsed.data.users;
+    this.users = parsed.data.users;
+    this.deliveries = parsed.data.deliveries;
+    return { users: parsed.data.users, deliveries: parsed.data.deliveries };
   }
 
   /** Queues a write of `users` as they are now; resolves once that write (and every earlier one) is done. */
   save(users: readonly UserRecord[]): Promise<void> {
-    const text = `${JSON.stringify({ version: 1, users }, null, 2)}\n`;
+    this.users = users;
+    return this.write();
+  }
+
+  /** Queues a write of the pending deliveries as they are now, with the latest users. */
+  saveDeliveries(deliveries: readonly PendingDelivery[]): Promise<void> {
+    this.deliveries = deliveries;
+    return this.write();
+  }
+
+  /** Resolves once every write queued so far is done (or has failed). */
+  settled(): Promise<void> {
+    return this.lastWrite.catch(() => undefined);
+  }
+
+  private write(): Promise<void> {
+    const text = `${JSON.stringify({ version: 1, users: this.users, deliveries: this.deliveries }, null, 2)}\n`;
     // A failed write must not block later ones: each write holds the whole state, so the next one repairs it.
     const write = this.lastWrite.catch(() => undefined).then(() => this.replaceFile(text));
     this.lastWrite = write;

@@ -45,6 +45,31 @@ export interface DeliveryRecord {
   nextAttemptAt: number | null;
 }
 
+const deliveryAttemptSchema = z.strictObject({
+  attemptedAt: z.number().int().nonnegative(),
+  statusCode: z.number().int().nullable(),
+  error: z.string().nullable(),
+  durationMs: z.number().nonnegative(),
+});
+
+/** A delivery still to be attempted, as kept in the state file: enough to resume it after a restart. */
+export const pendingDeliverySchema = z.strictObject({
+  messageId: z.string().startsWith('msg_'),
+  eventType: z.enum(['user.created', 'user.deleted']),
+  userId: z.string(),
+  /** The endpoint's full URL: a resumed delivery goes to the endpoint configured with this URL, if any. */
+  endpointUrl: z.string(),
+  payload: z.string(),
+  attempts: z.array(deliveryAttemptSchema),
+  nextAttemptAt: z.number().int().nonnegative(),
+});
+export type PendingDelivery = z.infer<typeof pendingDeliverySchema>;
+
+/** Where pending deliveries are kept across restarts (see `UserStateFile`). */
+export interface DeliveryPersistence {
+  saveDeliveries(pending: readonly PendingDelivery[]): Promise<void>;
+}
+
 export interface DeliveryMatch {
   messageId?: string;
   eventType?: UserEventType;
@@ -56,6 +81,7 @@ export interface WebhookDeliveryOptions {
   retryTimeScale: number;
   attemptTimeoutMs: number;
   logger?: Logger;
+  persistence?: DeliveryPersistence;
 }
 
 interface Target {
@@ -105,13 +131,35 @@ export class WebhookDelivery {
     for (const endpoint of endpoints) this.addEndpoint(endpoint);
   }
 
+  /**
+   * Schedules deliveries saved by an earlier run, each at its saved time (at once when overdue). A delivery
+   * whose endpoint is no longer configured is dropped, as Svix drops messages to a deleted endpoint.
+   */
+  resume(saved: readonly PendingDelivery[]): void {
+    for (const { endpointUrl, payload, nextAttemptAt, ...record } of saved) {
+      const target = this.targets.find((t) => t.endpoint.url === endpointUrl);
+      if (!target) {
+        this.options.logger?.warn({ messageId: record.messageId }, 'saved webhook delivery dropped: endpoint gone');
+        continue;
+      }
+      const delivery: Delivery = {
+        target,
+        payload,
+        record: { ...record, endpoint: target.redacted, state: 'pending', nextAttemptAt },
+      };
+      this.all.push(delivery);
+      this.schedule(delivery, Math.max(0, nextAttemptAt - Date.now()));
+    }
+  }
+
   /** Takes an endpoint already validated with `webhookEndpointSchema`. */
   addEndpoint(endpoint: WebhookEndpoint): void {
     this.targets.push({ endpoint, signer: new Webhook(endpoint.signingSecret), redacted: maskUrl(endpoint.url) });
   }
 
-  send(event: ClerkWebhookEvent): void {
-    if (this.stopped) return;
+  /** Queues the event for every endpoint; resolves once the deliveries are saved (with `persistence`). */
+  send(event: ClerkWebhookEvent): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     const messageId = newId('msg');
     const payload = JSON.stringify(event);
     for (const target of this.targets) {
@@ -131,6 +179,7 @@ export class WebhookDelivery {
       this.all.push(delivery);
       this.schedule(delivery);
     }
+    return this.persist();
   }
 
   deliveries(match: DeliveryMatch = {}): DeliveryRecord[] {
@@ -172,8 +221,30 @@ export class WebhookDelivery {
     }
   }
 
-  private schedule(delivery: Delivery): void {
-    const delay = (SVIX_ATTEMPT_DELAYS_MS[delivery.record.attempts.length] ?? 0) * this.options.retryTimeScale;
+  /** Saves the deliveries still pending; a failed save is logged, and the next change saves them all again. */
+  private persist(): Promise<void> {
+    const { persistence } = this.options;
+    if (!persistence || this.stopped) return Promise.resolve();
+    const pending = this.all
+      .filter((d) => d.record.state === 'pending')
+      .map(({ record, target, payload }) => ({
+        messageId: record.messageId,
+        eventType: record.eventType,
+        userId: record.userId,
+        endpointUrl: target.endpoint.url,
+        payload,
+        attempts: record.attempts,
+        nextAttemptAt: record.nextAttemptAt ?? Date.now(),
+      }));
+    return persistence.saveDeliveries(pending).catch((error: unknown) => {
+      this.options.logger?.error({ err: { message: (error as Error).message } }, 'saving webhook deliveries failed');
+    });
+  }
+
+  private schedule(
+    delivery: Delivery,
+    delay = (SVIX_ATTEMPT_DELAYS_MS[delivery.record.attempts.length] ?? 0) * this.options.retryTimeScale,
+  ): void {
     delivery.record.nextAttemptAt = Date.now() + delay;
     delivery.timer = setTimeout(() => {
       delivery.timer = undefined;
@@ -237,12 +308,15 @@ export class WebhookDelivery {
     } else {
       this.options.logger?.warn(outcome, 'webhook delivery attempt failed; will retry');
       this.schedule(delivery);
+      void this.persist();
     }
   }
 
   private settle(delivery: Delivery, state: DeliveryState): void {
     delivery.record.state = state;
     delivery.record.nextAttemptAt = null;
+    // Cancelled means stopped: it stays pending in the file, for the next start to resume.
+    if (state !== 'cancelled') void this.persist();
     this.changes.emit('change');
   }
 }

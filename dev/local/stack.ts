@@ -1,21 +1,26 @@
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { startClerkStandIn } from '../clerk-stand-in/index.js';
 import { stopOnSignals } from '../../src/cli/process.js';
-import { loadConfig } from '../../src/config/index.js';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { connectTemporalClient } from '../../src/client/connection.js';
+import { startReconciliation } from '../../src/client/reconciliation.js';
+import { reconcileWorkflowId } from '../../src/workflows/reconcile-state.js';
+import { loadConfig, type WorkerConfig } from '../../src/config/index.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { startWebhookServer } from '../../src/webhook/server.js';
 import { installTemporalRuntime } from '../../src/telemetry/temporal-runtime.js';
 import { runWorker } from '../../src/worker/run.js';
 import type * as EmbeddedPostgresModule from './embedded-postgres.js';
+import { guardProcess, stopStaleProcess } from './child-lifetime.js';
 import type { EmbeddedPostgresHandle } from './embedded-postgres.js';
 import { loadOrCreateLocalSecrets, type LocalSecrets } from './local-secrets.js';
 import { humanLogStream } from './log-lines.js';
 import { assertDistinctPorts, assertPortsFree, isListening, type PortClaim } from './ports.js';
 import { temporalExecutable } from './temporal-binary.js';
-import { startTemporalDevServer } from './temporal-dev-server.js';
+import { startTemporalDevServer, stopStaleDevServer } from './temporal-dev-server.js';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -187,6 +192,56 @@ async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresModule> {
   return module;
 }
 
+/** PostgreSQL's own pid file: its first line is the postmaster's pid. */
+const postmasterPidFile = (pgDir: string) => join(pgDir, 'postmaster.pid');
+
+async function postmasterPid(pgDir: string): Promise<number> {
+  const pid = Number.parseInt((await readFile(postmasterPidFile(pgDir), 'utf8')).split('\n')[0] ?? '', 10);
+  if (!Number.isInteger(pid)) throw new Error(`${postmasterPidFile(pgDir)} does not start with a pid`);
+  return pid;
+}
+
+/**
+ * A crash of the stack leaves nothing running (the watchdogs stop the children), but a run that crashed before
+ * they existed, or whose watchdog was killed with it, may have: stop what still holds our ports and files.
+ */
+async function stopLeftovers(plan: StackPlan, pgDir: string, print: (line: string) => void): Promise<void> {
+  const dbFile = join(plan.env.DATA_DIR, 'temporal.db');
+  if (plan.temporalDevServer && (await stopStaleDevServer({ dbFile }))) {
+    print('Stopped a Temporal dev server left running by a previous start.');
+  }
+  // SIGINT: PostgreSQL's fast shutdown (roll back open transactions, then a clean checkpoint).
+  if (plan.embeddedPostgres && (await stopStaleProcess(postmasterPidFile(pgDir), /postgres/, 'SIGINT'))) {
+    print('Stopped a PostgreSQL left running by a previous start.');
+  }
+}
+
+/**
+ * A run that crashed may have left sign-ups half done (a webhook answered but never started, a database not yet
+ * recorded in Clerk): one reconciliation at start repairs them at once, instead of at the next scheduled run.
+ */
+async function catchUp(config: WorkerConfig, logger: Logger): Promise<void> {
+  const client = await connectTemporalClient(config);
+  const { taskQueue } = config.temporal;
+  const start = () => startReconciliation(client, taskQueue, { dryRun: false, removeOrphans: false });
+  try {
+    let run: Awaited<ReturnType<typeof start>>;
+    try {
+      run = await start();
+    } catch (error) {
+      if (!(error instanceof Error && error.cause instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      // Most likely the previous start's catch-up, waiting out the timeout of an activity its dead worker held.
+      await client.workflow.getHandle(reconcileWorkflowId(taskQueue)).terminate('superseded by a new stack start');
+      run = await start();
+    }
+    logger.info({ workflowId: run.workflowId }, 'catch-up reconciliation started');
+  } catch (error) {
+    logger.warn({ err: { message: (error as Error).message } }, 'catch-up reconciliation not started');
+  } finally {
+    await client.connection.close();
+  }
+}
+
 async function stopPostgres(pg: EmbeddedPostgresHandle, port: number): Promise<void> {
   // A Ctrl-C in the terminal reaches Postgres too (same process group) and it shuts down on its own;
   // stop() would then wait forever for an exit that already happened.
@@ -245,6 +300,7 @@ export async function startLocalStack(
   const workerConfig = loadConfig(serviceEnv, 'worker');
   const webhookConfig = loadConfig(serviceEnv, 'webhook');
   await writeLocalEnvFile(join(env.DATA_DIR, 'local.env'), rawEnv, serviceEnv, plan);
+  await stopLeftovers(plan, pgDir, print);
   await assertPortsFree(plan.ports);
 
   const logger = options.logger ?? createLogger(workerConfig.logLevel, 'local-stack', humanLogStream(print));
@@ -285,7 +341,15 @@ export async function startLocalStack(
             keepData: true,
             onLog: (line) => void appendFile(logFile, line.endsWith('\n') ? line : `${line}\n`).catch(() => {}),
           });
-          stops.push({ what: 'PostgreSQL', stop: () => stopPostgres(pg, env.EMBEDDED_POSTGRES_PORT) });
+          // embedded-postgres runs the server as a plain child, which a SIGKILLed stack would leave running.
+          const guard = guardProcess(await postmasterPid(pgDir), 'SIGINT');
+          stops.push({
+            what: 'PostgreSQL',
+            stop: async () => {
+              await stopPostgres(pg, env.EMBEDDED_POSTGRES_PORT);
+              await guard.release();
+            },
+          });
           urls.postgres = `postgres://postgres@${LOOPBACK}:${env.EMBEDDED_POSTGRES_PORT}/postgres`;
         })(),
       );
@@ -311,6 +375,18 @@ export async function startLocalStack(
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
 
+    const worker = await runWorker(workerConfig, {
+      logger: logger.child({ part: 'worker' }),
+      sdkMetricsUrl: runtime.sdkMetricsUrl,
+    });
+    stops.push({ what: 'the worker', stop: worker.shutdown });
+
+    const receiver = await startWebhookServer(webhookConfig, {
+      logger: logger.child({ part: 'webhook' }),
+      host: LOOPBACK,
+    });
+    stops.push({ what: 'the webhook receiver', stop: receiver.close });
+    // Last: the deliveries a crashed run left pending resume at once, and find the receiver listening.
     if (plan.clerkStandIn) {
       const standIn = await startClerkStandIn({
         port: env.CLERK_STAND_IN_PORT,
@@ -325,17 +401,7 @@ export async function startLocalStack(
       urls.clerk = `http://localhost:${standIn.port}`;
     }
 
-    const worker = await runWorker(workerConfig, {
-      logger: logger.child({ part: 'worker' }),
-      sdkMetricsUrl: runtime.sdkMetricsUrl,
-    });
-    stops.push({ what: 'the worker', stop: worker.shutdown });
-
-    const receiver = await startWebhookServer(webhookConfig, {
-      logger: logger.child({ part: 'webhook' }),
-      host: LOOPBACK,
-    });
-    stops.push({ what: 'the webhook receiver', stop: receiver.close });
+    await catchUp(workerConfig, logger);
   } catch (error) {
     await stop();
     throw error;

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Connection } from '@temporalio/client';
@@ -6,6 +6,7 @@ import type { SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment, type DevServerConfig, type EphemeralServerExecutable } from '@temporalio/testing';
 import { SETUP_HINT } from '../../scripts/setup-temporal.mjs';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
+import { spawnTiedToParent, stopStaleProcess } from './child-lifetime.js';
 import { isListening, waitUntil } from './ports.js';
 
 export interface TemporalDevServerOptions {
@@ -16,6 +17,8 @@ export interface TemporalDevServerOptions {
   /** SQLite file that keeps workflows across restarts. */
   dbFile: string;
   namespace: string;
+  /** Where the server's pid is kept while it runs (default `<dbFile>.pid`), to stop one a crash left behind. */
+  pidFile?: string;
   /** Where the server's own output goes (appended). */
   logFile: string;
   ip?: string;
@@ -59,7 +62,7 @@ export function searchAttributeArgs(
 }
 
 /** The exact `temporal` arguments the local stack runs. Registering search attributes again on a persisted db is fine. */
-export function devServerArgs(options: Omit<TemporalDevServerOptions, 'executable' | 'logFile'>): string[] {
+export function devServerArgs(options: Omit<TemporalDevServerOptions, 'executable' | 'logFile' | 'pidFile'>): string[] {
   return [
     'server',
     'start-dev',
@@ -103,12 +106,26 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+const devServerPidFile = (options: Pick<TemporalDevServerOptions, 'dbFile' | 'pidFile'>) =>
+  options.pidFile ?? `${options.dbFile}.pid`;
+
+/**
+ * Stops a dev server that a previous run on the same db file left running (it crashed before the watchdog
+ * existed, or the watchdog was killed too); it would hold the port and the SQLite file.
+ */
+export function stopStaleDevServer(options: Pick<TemporalDevServerOptions, 'dbFile' | 'pidFile'>): Promise<boolean> {
+  return stopStaleProcess(devServerPidFile(options), /temporal.*start-dev/);
+}
+
 async function spawnDevServer(path: string, options: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const host = options.ip ?? '127.0.0.1';
   const address = `${host}:${options.port}`;
+  const pidFile = devServerPidFile(options);
+  await stopStaleDevServer(options);
   const log = createWriteStream(options.logFile, { flags: 'a' });
-  // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop the server after the worker.
-  const child = spawn(path, devServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Under the watchdog: the server dies with this process, even a SIGKILLed one, and a Ctrl-C in the terminal
+  // reaches only us (the watchdog ignores it), so we stop the server after the worker.
+  const child = spawnTiedToParent(path, devServerArgs(options), pidFile);
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   // Should this process end without stop() (a crash, process.exit), the server must not outlive it.

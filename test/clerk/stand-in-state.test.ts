@@ -9,7 +9,10 @@ import {
   startClerkStandIn,
 } from '../../dev/clerk-stand-in/index.js';
 import { UserStateFile } from '../../dev/clerk-stand-in/user-state-file.js';
-import { SECRET_KEY, apiError, clientFor, uniqueEmail } from './stand-in-helpers.js';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { freePort } from '../../dev/local/free-port.js';
+import { SECRET_KEY, apiError, clientFor, newSigningSecret, uniqueEmail } from './stand-in-helpers.js';
 
 const folder = await mkdtemp(join(tmpdir(), 'clerk-stand-in-state-'));
 after(() => rm(folder, { recursive: true, force: true }));
@@ -93,13 +96,13 @@ describe('Clerk stand-in: users kept in a state file', () => {
     const { standIn, clerk } = await start(stateFile);
     await clerk.users.createUser({ emailAddress: [uniqueEmail()] });
     await standIn.stop();
-    const [user] = await new UserStateFile(stateFile).load();
+    const [user] = (await new UserStateFile(stateFile).load()).users;
     assert.ok(user);
 
     const writer = new UserStateFile(stateFile);
     const versions = Array.from({ length: 40 }, (_, version) => ({ ...user, publicMetadata: { version } }));
     await Promise.all(versions.map((version) => writer.save([version])));
-    assert.deepEqual(await writer.load(), [versions.at(-1)]);
+    assert.deepEqual((await writer.load()).users, [versions.at(-1)]);
   });
 
   test('a deleted user stays deleted after a restart', async () => {
@@ -180,5 +183,43 @@ describe('Clerk stand-in: users kept in a state file', () => {
       () => startClerkStandIn({ secretKey: SECRET_KEY, stateFile: ' ' }),
       (error: unknown) => error instanceof ClerkStandInOptionsError && /options\.stateFile/.test(error.message),
     );
+  });
+
+  test('a webhook delivery not yet made when the stand-in stops is made by the next start, with its svix-id', async () => {
+    const stateFile = newStateFile();
+    const port = await freePort();
+    const webhooks = [{ url: `http://127.0.0.1:${port}/webhooks/clerk`, signingSecret: newSigningSecret() }];
+    // Nothing listens on the endpoint yet: the first attempt fails and the retry is due in 5 s (scaled to 50 ms).
+    const first = await startClerkStandIn({ secretKey: SECRET_KEY, stateFile, webhooks, retryTimeScale: 0.01 });
+    const user = await clientFor(first.url).users.createUser({ emailAddress: [uniqueEmail()] });
+    const [pending] = first.deliveries({ userId: user.id });
+    await first.stop();
+    assert.ok(pending);
+
+    const received: Array<{ svixId: unknown; body: string }> = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push({ svixId: request.headers['svix-id'], body });
+        response.end('{}');
+      });
+    });
+    receiver.listen(port, '127.0.0.1');
+    await once(receiver, 'listening');
+    const second = await startClerkStandIn({ secretKey: SECRET_KEY, stateFile, webhooks, retryTimeScale: 0.01 });
+    try {
+      const delivered = await second.waitForDelivery({ userId: user.id }, 10_000);
+      assert.equal(delivered.state, 'succeeded');
+      assert.equal(delivered.messageId, pending.messageId, 'the same message, so the receiver deduplicates it');
+      assert.equal(received.length, 1);
+      assert.equal(received[0]?.svixId, pending.messageId);
+      assert.equal(JSON.parse(received[0]?.body ?? '{}').data.id, user.id);
+    } finally {
+      await second.stop();
+      receiver.close();
+    }
+    // Settled deliveries leave the file: a third start sends nothing.
+    assert.deepEqual((await new UserStateFile(stateFile).load()).deliveries, []);
   });
 });

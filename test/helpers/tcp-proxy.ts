@@ -7,6 +7,11 @@ export interface TcpProxy {
   down(): Promise<void>;
   /** The service is back on the same port. */
   up(): Promise<void>;
+  /**
+   * A connection that stops forwarding without closing (a dead NAT entry, a hung peer): while on, bytes in
+   * either direction are dropped and every socket stays open; clients notice only through their own timeouts.
+   */
+  blackhole(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -14,10 +19,15 @@ export interface TcpProxy {
  * A TCP forwarder to a real server (PostgreSQL, Temporal) that a test can take down and bring back, which is
  * what an outage looks like to a client: refused connections, then the same address answering again.
  */
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(
+  targetHost: string,
+  targetPort: number,
+  options: { onClientData?: (chunk: Buffer) => void } = {},
+): Promise<TcpProxy> {
   const port = await freePort();
   const sockets = new Set<Socket>();
   let server: Server | undefined;
+  let blackholed = false;
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
@@ -32,7 +42,15 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
             upstream.destroy();
           });
         }
-        client.pipe(upstream).pipe(client);
+        const forward = (from: Socket, to: Socket) =>
+          from.on('data', (chunk: Buffer) => {
+            if (!blackholed) to.write(chunk);
+          });
+        if (options.onClientData) client.on('data', options.onClientData);
+        forward(client, upstream);
+        forward(upstream, client);
+        client.on('end', () => upstream.end());
+        upstream.on('end', () => client.end());
       });
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
@@ -46,5 +64,5 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     });
 
   await listen();
-  return { port, down: stop, up: listen, close: stop };
+  return { port, down: stop, up: listen, blackhole: (on) => (blackholed = on), close: stop };
 }

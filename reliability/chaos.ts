@@ -1,0 +1,490 @@
+/**
+ * `npm run chaos`: the whole service as separate processes (Temporal dev server on a SQLite file, PostgreSQL,
+ * two workers, two receivers) under a burst of sign-ups and deletions while faults are injected, then the
+ * invariants once it has converged. Lives in reliability/ rather than bench/: it measures correctness under
+ * faults, not speed, and keeps its own results. The Clerk stand-in runs in this process: it is the vendor,
+ * whose faults and request log this driver controls directly.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { Command } from 'commander';
+import { Webhook } from 'svix';
+import { startClerkStandIn, type ClerkStandIn } from '../dev/clerk-stand-in/index.js';
+import { userEvent, type UserEventType } from '../dev/clerk-stand-in/webhook-event.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../dev/local/embedded-postgres.js';
+import { freePort } from '../dev/local/free-port.js';
+import { temporalExecutable } from '../dev/local/temporal-binary.js';
+import { startTemporalDevServer, type TemporalDevServer } from '../dev/local/temporal-dev-server.js';
+import { createClerkApi } from '../src/clerk/client.js';
+import { startTcpProxy } from '../test/helpers/tcp-proxy.js';
+import { checkInvariants, held, type InvariantCounts, type UserTruth } from './invariants.js';
+import { processFootprint, serviceProcess, slope, type ServiceProcess } from './processes.js';
+
+interface ChaosOptions {
+  users: number;
+  storm: number;
+  quick: boolean;
+  resultsDir: string;
+  convergeTimeoutS: number;
+  /** Milliseconds between two sign-ups of the burst. */
+  spacingMs: number;
+  /** Soak instead of one burst: a steady sign-up rate with a fault every two minutes, for this long. */
+  soakMinutes?: number;
+}
+
+const CLERK_RATE_PER_SECOND = 5;
+const ACTIVITY_KINDS = ['createDatabase', 'applyMigrations', 'recordOnClerk'] as const;
+
+interface FaultRecord {
+  fault: string;
+  at: number;
+  detail?: string;
+}
+
+export async function runChaos(options: ChaosOptions): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'per-user-db-chaos-'));
+  await chmod(dir, 0o755); // as root, PostgreSQL runs as `postgres` and must reach its folder
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const faults: FaultRecord[] = [];
+  const note = (fault: string, detail?: string) => {
+    faults.push({ fault, at: Date.now(), detail });
+    process.stdout.write(`fault: ${fault}${detail ? ` (${detail})` : ''}\n`);
+  };
+  try {
+    const pgPort = await freePort();
+    const pgPassword = randomBytes(18).toString('base64url');
+    const pgOptions = { dir: join(dir, 'postgres'), port: pgPort, password: pgPassword, keepData: true };
+    let postgres: EmbeddedPostgresHandle = await startEmbeddedPostgres(pgOptions);
+    cleanups.push(() => postgres.stop());
+
+    const temporalOptions = {
+      executable: await temporalExecutable(process.env),
+      port: await freePort(),
+      uiPort: await freePort(),
+      dbFile: join(dir, 'temporal.db'),
+      namespace: 'default',
+      logFile: join(dir, 'temporal.log'),
+    };
+    let temporal: TemporalDevServer = await startTemporalDevServer(temporalOptions);
+    cleanups.push(() => temporal.stop());
+
+    const secretKey = `sk_test_${randomBytes(16).toString('hex')}`;
+    const signingSecret = `whsec_${randomBytes(24).toString('base64')}`;
+    const receiverPorts = [await freePort(), await freePort()];
+    const endpoints = receiverPorts.map((port) => ({ url: `http://127.0.0.1:${port}/webhooks/clerk`, signingSecret }));
+    // Every event goes to both receivers: a duplicate across the fleet for every sign-up.
+    const standIn: ClerkStandIn = await startClerkStandIn({
+      secretKey,
+      webhooks: endpoints,
+      retryTimeScale: 0.002,
+      attemptTimeoutMs: 5_000,
+    });
+    cleanups.push(() => standIn.stop());
+    // The workers' Clerk requests, counted where they pass (the stand-in also serves this driver's own).
+    const workerClerkRequests: number[] = [];
+    const clerkProxy = await startTcpProxy('127.0.0.1', standIn.port, {
+      onClientData: (chunk) => {
+        const requests = chunk.toString('latin1').match(/^(GET|POST|PATCH|PUT|DELETE) \/v1\//gm)?.length ?? 0;
+        for (let i = 0; i < requests; i += 1) workerClerkRequests.push(Date.now());
+      },
+    });
+    const pgProxy = await startTcpProxy('127.0.0.1', pgPort);
+    cleanups.push(clerkProxy.close, pgProxy.close);
+
+    const taskQueue = `chaos-${randomBytes(4).toString('hex')}`;
+    const common = {
+      TEMPORAL_ADDRESS: temporal.address,
+      TASK_QUEUE: taskQueue,
+      LOG_LEVEL: 'info',
+      CLERK_SECRET_KEY: secretKey,
+      CLERK_RATE_LIMIT_PER_SECOND: String(CLERK_RATE_PER_SECOND),
+    };
+    const workerEnv = {
+      ...common,
+      DB_PROVIDER: 'postgres',
+      DATABASE_URL: `postgres://postgres:${encodeURIComponent(pgPassword)}@127.0.0.1:${pgProxy.port}/postgres`,
+      TENANT_PASSWORD_SECRET: randomBytes(32).toString('hex'),
+      CLERK_API_URL: `http://127.0.0.1:${clerkProxy.port}`,
+    };
+    const workers = ['worker-a', 'worker-b'].map((name) => serviceProcess(name, 'worker', workerEnv));
+    const receivers = receiverPorts.map((port, i) =>
+      serviceProcess(`receiver-${'ab'[i]}`, 'webhook', {
+        ...common,
+        PORT: String(port),
+        CLERK_WEBHOOK_SIGNING_SECRET: signingSecret,
+        CLERK_API_URL: `http://127.0.0.1:${standIn.port}`,
+      }),
+    );
+    const services: ServiceProcess[] = [...workers, ...receivers];
+    await Promise.all(services.map((s) => s.start()));
+    cleanups.push(() => Promise.all(services.map((s) => s.kill('SIGKILL'))));
+
+    const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    const reconnect = async () => {
+      await client.connection.close().catch(() => undefined);
+      return new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    };
+    let temporalClient = client;
+    const clerk = createClerkApi({ secretKey, apiUrl: standIn.url });
+    const signer = new Webhook(signingSecret);
+
+    /** A signed delivery straight to one receiver, as a Svix redelivery would be (its own svix-id). */
+    const deliver = async (receiver: number, type: UserEventType, data: { id: string } & Record<string, unknown>) => {
+      const payload = JSON.stringify(userEvent(type, data, standIn.instanceId, { client_ip: '', user_agent: 'chaos' }));
+      const id = `msg_${randomBytes(12).toString('hex')}`;
+      const now = new Date();
+      try {
+        await fetch(endpoints[receiver]!.url, {
+          method: 'POST',
+          body: payload,
+          headers: {
+            'content-type': 'application/json',
+            'svix-id': id,
+            'svix-timestamp': String(Math.floor(now.getTime() / 1000)),
+            'svix-signature': signer.sign(id, now, payload),
+          },
+          signal: AbortSignal.timeout(15_000),
+        });
+      } catch {
+        // a receiver down right now: the stand-in's own deliveries are the ones that retry
+      }
+    };
+
+    const truth: UserTruth = { alive: new Set(), all: new Set(), metadata: new Map() };
+    const started = Date.now();
+
+    // Sign-ups, interleaved deletions, duplicates and a user.deleted that overtakes its user.created.
+    const burst = async (count: number) => {
+      await Promise.all(
+        Array.from({ length: count }, async (_, i) => {
+          // Spread over the fault window, so that every kind of activity is in flight while faults hit.
+          await sleep(i * options.spacingMs);
+          const user = await clerk.users.createUser({
+            emailAddress: [`chaos-${i}-${randomBytes(4).toString('hex')}@example.com`],
+          });
+          truth.all.add(user.id);
+          truth.alive.add(user.id);
+          const data = { id: user.id, object: 'user' };
+          if (i % 4 === 1) await deliver(i % 2, 'user.created', data);
+          if (i % 5 === 2) {
+            await sleep(500 + (i % 3) * 700);
+            await clerk.users.deleteUser(user.id);
+            truth.alive.delete(user.id);
+            // Out of order: the deletion reaches a receiver again, then the old sign-up is redelivered.
+            await deliver(1, 'user.deleted', { id: user.id, object: 'user', deleted: true });
+            await deliver(0, 'user.created', data);
+          }
+        }),
+      );
+    };
+
+    /** Kills a worker the moment some provisioning run has `kind` pending, then starts it again. */
+    const killDuringActivity = async (kind: string, worker: ServiceProcess) => {
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        for await (const execution of temporalClient.workflow.list({
+          query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running' AND WorkflowType = 'provisionDatabase'`,
+        })) {
+          const description = await temporalClient.workflow
+            .getHandle(execution.workflowId)
+            .describe()
+            .catch(() => undefined);
+          if (description?.raw.pendingActivities?.some((a) => a.activityType?.name === kind)) {
+            await worker.kill('SIGKILL');
+            note(`SIGKILL ${worker.name} during ${kind}`, execution.workflowId);
+            await worker.start();
+            return;
+          }
+        }
+        await sleep(50);
+      }
+      note(`SIGKILL ${worker.name} during ${kind}`, 'not observed within 20 s: no kill');
+    };
+
+    const schedule = async () => {
+      for (const [i, kind] of ACTIVITY_KINDS.entries()) await killDuringActivity(kind, workers[i % 2]!);
+      standIn.setFaults({ serverErrorShare: 0.3 });
+      note('Clerk answers 500 to 30% of requests for 4 s');
+      await sleep(4_000);
+      standIn.setFaults({ serverErrorShare: 0, tooManyRequestsShare: 0.3, tooManyRequestsRetryAfterSeconds: 1 });
+      note('Clerk answers 429 Retry-After: 1 to 30% of requests for 4 s');
+      await sleep(4_000);
+      standIn.setFaults({ tooManyRequestsShare: 0 });
+      clerkProxy.blackhole(true);
+      note('Clerk hangs (connections blackholed) for 8 s');
+      await sleep(8_000);
+      clerkProxy.blackhole(false);
+      pgProxy.blackhole(true);
+      note('PostgreSQL connections blackholed for 6 s');
+      await sleep(6_000);
+      pgProxy.blackhole(false);
+      note('PostgreSQL restarted');
+      await postgres.stop();
+      postgres = await startEmbeddedPostgres(pgOptions);
+      note('Temporal dev server restarted (same SQLite file)');
+      await temporal.stop();
+      temporal = await startTemporalDevServer(temporalOptions);
+      temporalClient = await reconnect();
+      await receivers[1]!.kill('SIGKILL');
+      note('SIGKILL receiver-b with deliveries in flight');
+      await sleep(1_000);
+      await receivers[1]!.start();
+    };
+
+    const soak = options.soakMinutes
+      ? await runSoak(options.soakMinutes, {
+          signUp: burst,
+          services,
+          faults: [
+            async () => {
+              standIn.setFaults({ serverErrorShare: 0.3 });
+              note('Clerk answers 500 to 30% of requests for 10 s');
+              await sleep(10_000);
+              standIn.setFaults({ serverErrorShare: 0 });
+            },
+            async () => {
+              pgProxy.blackhole(true);
+              note('PostgreSQL connections blackholed for 6 s');
+              await sleep(6_000);
+              pgProxy.blackhole(false);
+            },
+            async () => {
+              clerkProxy.blackhole(true);
+              note('Clerk hangs for 8 s');
+              await sleep(8_000);
+              clerkProxy.blackhole(false);
+            },
+          ],
+        })
+      : (await Promise.all([burst(options.users), schedule()]), undefined);
+    const faultsEnded = Date.now();
+
+    // Convergence: every invariant holds.
+    let counts: InvariantCounts | undefined;
+    const deadline = Date.now() + options.convergeTimeoutS * 1000;
+    do {
+      for (const id of truth.alive) {
+        const user = await clerk.users.getUser(id);
+        truth.metadata.set(id, (user.publicMetadata.database ?? {}) as { status?: string; name?: string });
+      }
+      counts = await checkInvariants(postgres.url, temporalClient, taskQueue, truth).catch(() => undefined);
+      if (counts && held(counts)) break;
+      process.stdout.write(`converging: ${JSON.stringify(counts ?? 'invariants not readable yet')}\n`);
+      await sleep(5_000);
+    } while (Date.now() < deadline);
+    const convergedMs = Date.now() - faultsEnded;
+
+    const storm =
+      options.storm > 0
+        ? await runStorm(options.storm, {
+            clerk,
+            standIn,
+            deliver,
+            client: temporalClient,
+            taskQueue,
+            pgUrl: postgres.url,
+          })
+        : undefined;
+
+    const stats = standIn.faultStats();
+    const perSecond = new Map<number, number>();
+    for (const t of workerClerkRequests)
+      perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
+    const result = {
+      date: new Date().toISOString(),
+      mode: options.quick ? 'quick' : 'full',
+      users: truth.all.size,
+      liveUsers: truth.alive.size,
+      workers: workers.length,
+      receivers: receivers.length,
+      faults,
+      faultWindowMs: faultsEnded - started,
+      converged: counts !== undefined && held(counts),
+      timeToConvergeMs: convergedMs,
+      invariants: counts,
+      clerk: {
+        requests: stats.requests,
+        workerRequests: workerClerkRequests.length,
+        /** The whole fleet's (both workers') busiest second, against CLERK_RATE_LIMIT_PER_SECOND. */
+        maxRequestsPerSecond: Math.max(0, ...perSecond.values()),
+        configuredRatePerSecond: CLERK_RATE_PER_SECOND,
+        injected500: stats.injectedServerErrors,
+        injected429: stats.injectedTooManyRequests,
+        metadataLimitRefusals: stats.userMetadataLimitRefusals,
+      },
+      storm,
+      soak,
+    };
+    await mkdir(options.resultsDir, { recursive: true });
+    const file = join(
+      options.resultsDir,
+      `${options.soakMinutes ? 'soak' : 'chaos'}-${options.quick ? 'quick-' : ''}${result.date.slice(0, 19).replaceAll(':', '-')}.json`,
+    );
+    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, faults: faults.length }, null, 2)}\nresults: ${file}\n`);
+    await temporalClient.connection.close();
+    const ok = result.converged && (storm === undefined || storm.ok);
+    return ok ? 0 : 1;
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+interface StormDeps {
+  clerk: ReturnType<typeof createClerkApi>;
+  standIn: ClerkStandIn;
+  deliver: (receiver: number, type: UserEventType, data: { id: string } & Record<string, unknown>) => Promise<void>;
+  client: Client;
+  taskQueue: string;
+  pgUrl: string;
+}
+
+/**
+ * Duplicate storm: every sign-up delivered three times at once (the stand-in's delivery to each receiver, plus
+ * a redelivery with its own svix-id), all users concurrently. Exactly one run, one database, and as many Clerk
+ * writes as a sign-up without duplicates makes.
+ */
+async function runStorm(users: number, deps: StormDeps) {
+  const started = Date.now();
+  const ids: string[] = [];
+  const concurrency = 25;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < users) {
+        next += 1;
+        const user = await deps.clerk.users.createUser({
+          emailAddress: [`storm-${randomBytes(6).toString('hex')}@example.com`],
+        });
+        ids.push(user.id);
+        void deps.deliver(ids.length % 2, 'user.created', { id: user.id, object: 'user' });
+      }
+    }),
+  );
+  const stormIds = new Set(ids);
+  const truth: UserTruth = { alive: stormIds, all: stormIds, metadata: new Map() };
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    const list = await deps.clerk.users.getUserList({ limit: 500 });
+    let offset = 0;
+    let page = list.data;
+    while (page.length > 0) {
+      for (const u of page)
+        if (stormIds.has(u.id))
+          truth.metadata.set(u.id, (u.publicMetadata.database ?? {}) as { status?: string; name?: string });
+      offset += page.length;
+      page = (await deps.clerk.users.getUserList({ limit: 500, offset })).data;
+    }
+    const ready = [...stormIds].filter((id) => truth.metadata.get(id)?.status === 'ready').length;
+    if (ready === users || Date.now() > deadline) break;
+    await sleep(2_000);
+  }
+  const counts = await checkInvariants(deps.pgUrl, deps.client, deps.taskQueue, {
+    ...truth,
+    // Storm users only: the burst's users are checked by the chaos part.
+    alive: stormIds,
+  });
+  let runs = 0;
+  for (const id of ids) {
+    for await (const _ of deps.client.workflow.list({ query: `WorkflowId = 'provision-db-${id}'` })) runs += 1;
+  }
+  const writes = deps.standIn.faultStats().metadataWritesByUser;
+  const perUser = ids.map((id) => writes[id]?.length ?? 0);
+  const expected = Math.min(...perUser);
+  const duplicateWrites = perUser.reduce((a, n) => a + (n - expected), 0);
+  return {
+    users,
+    deliveriesPerUser: 3,
+    timeToReadyMs: Date.now() - started,
+    duplicateRuns: runs - users,
+    lostSignUps: counts.lostSignUps,
+    metadataMismatches: counts.metadataMismatches,
+    clerkWritesPerUser: { min: expected, max: Math.max(...perUser) },
+    duplicateClerkWrites: duplicateWrites,
+    ok: runs === users && counts.lostSignUps === 0 && counts.metadataMismatches === 0 && duplicateWrites === 0,
+  };
+}
+
+interface SoakDeps {
+  /** Signs up `count` users (every fifth deleted again), spaced as the options say. */
+  signUp: (count: number) => Promise<void>;
+  services: ServiceProcess[];
+  faults: Array<() => Promise<void>>;
+}
+
+/**
+ * A steady load for `minutes`: a batch of sign-ups every minute, a fault every two minutes (in turn), and every
+ * 15 s each worker's and receiver's RSS and open file descriptors; the least-squares slope per minute of each
+ * says whether they stay flat. Failed sign-up requests per minute show an error-rate drift.
+ */
+async function runSoak(minutes: number, deps: SoakDeps) {
+  const started = Date.now();
+  const samples = new Map<string, Array<{ t: number; rss: number; fds: number }>>();
+  const errorsPerMinute: number[] = [];
+  const sampler = setInterval(() => {
+    for (const service of deps.services) {
+      const pid = service.pid();
+      if (pid === undefined) continue;
+      void processFootprint(pid)
+        .then(({ rssBytes, openFds }) => {
+          const list = samples.get(service.name) ?? [];
+          list.push({ t: (Date.now() - started) / 60_000, rss: rssBytes / 1024 / 1024, fds: openFds });
+          samples.set(service.name, list);
+        })
+        .catch(() => undefined);
+    }
+  }, 15_000);
+  try {
+    for (let minute = 0; minute < minutes; minute += 1) {
+      const minuteEnds = started + (minute + 1) * 60_000;
+      const fault = minute % 2 === 1 ? deps.faults[((minute - 1) / 2) % deps.faults.length] : undefined;
+      let errors = 0;
+      await Promise.all([deps.signUp(20).catch(() => (errors += 1)), fault?.()]);
+      errorsPerMinute.push(errors);
+      await sleep(Math.max(0, minuteEnds - Date.now()));
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+  return {
+    minutes,
+    errorsPerMinute,
+    slopesPerMinute: Object.fromEntries(
+      [...samples].map(([name, list]) => [
+        name,
+        {
+          samples: list.length,
+          rssMiBPerMinute: slope(list.map((p) => ({ x: p.t, y: p.rss }))),
+          openFdsPerMinute: slope(list.map((p) => ({ x: p.t, y: p.fds }))),
+        },
+      ]),
+    ),
+  };
+}
+
+const program = new Command('chaos')
+  .description('the service under faults, then its invariants (see README, "Reliability")')
+  .option('--quick', 'a few users, one fault of each kind, a 100 × 3 storm (what npm test runs)', false)
+  .option('--users <n>', 'sign-ups in the burst', (v) => Number.parseInt(v, 10))
+  .option('--storm <n>', 'users in the duplicate storm (each delivered 3 times); 0 skips it', (v) =>
+    Number.parseInt(v, 10),
+  )
+  .option('--results-dir <dir>', 'where the results JSON goes', 'reliability/results')
+  .action(async (flags: { quick: boolean; users?: number; storm?: number; resultsDir: string }) => {
+    const code = await runChaos({
+      quick: flags.quick,
+      users: flags.users ?? (flags.quick ? 12 : 60),
+      storm: flags.storm ?? (flags.quick ? 100 : 1000),
+      resultsDir: flags.resultsDir,
+      convergeTimeoutS: flags.quick ? 240 : 600,
+      spacingMs: flags.quick ? 1_500 : 500,
+    });
+    process.exit(code);
+  });
+if (process.argv[1] === fileURLToPath(import.meta.url)) await program.parseAsync();
