@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { clerkUserIdSchema } from '../../src/domain/index.js';
+import { signingKeyRecordSchema, type SigningKeyRecord } from './session-keys.js';
 import type { UserRecord } from './user-store.js';
 
 export class ClerkStandInStateFileError extends Error {
@@ -37,6 +38,8 @@ const userRecordSchema = z.strictObject({
 
 const stateSchema = z.strictObject({
   version: z.literal(1),
+  /** The session-token key pair, so that tokens issued before a restart still verify after it. */
+  signingKey: signingKeyRecordSchema.optional(),
   /** In the store's insertion order, which breaks ties between users created in the same millisecond. */
   users: z.array(userRecordSchema).superRefine((users, ctx) => {
     const seen = new Set<string>();
@@ -53,6 +56,8 @@ const stateSchema = z.strictObject({
  */
 export class UserStateFile {
   private lastWrite: Promise<void> = Promise.resolve();
+  /** Read by `load()` when the file has one; written with every save once set. */
+  signingKey?: SigningKeyRecord;
 
   constructor(readonly file: string) {}
 
@@ -79,12 +84,13 @@ export class UserStateFile {
       if (issues.length > 5) problems.push(`${issues.length - 5} more`);
       throw new ClerkStandInStateFileError(this.file, `does not hold stand-in users (${problems.join('; ')})`);
     }
+    this.signingKey = parsed.data.signingKey;
     return parsed.data.users;
   }
 
   /** Queues a write of `users` as they are now; resolves once that write (and every earlier one) is done. */
   save(users: readonly UserRecord[]): Promise<void> {
-    const text = `${JSON.stringify({ version: 1, users }, null, 2)}\n`;
+    const text = `${JSON.stringify({ version: 1, signingKey: this.signingKey, users }, null, 2)}\n`;
     // A failed write must not block later ones: each write holds the whole state, so the next one repairs it.
     const write = this.lastWrite.catch(() => undefined).then(() => this.replaceFile(text));
     this.lastWrite = write;
