@@ -5,7 +5,9 @@ import { createClerkApi } from '../clerk/client.js';
 import { createTemporalClient } from '../client/connection.js';
 import type { WebhookConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
+import { createTenantRouter } from '../tenant-router/index.js';
 import { createApp } from './app.js';
+import { tenantBackends } from './tenant-backends.js';
 
 export interface WebhookServer {
   url: string;
@@ -22,7 +24,16 @@ export async function startWebhookServer(
   const clerk = config.clerk.secretKey
     ? createClerkApi({ secretKey: config.clerk.secretKey, apiUrl: config.clerk.apiUrl })
     : undefined;
-  const app = createApp({ config, temporal, logger, clerk });
+  // The demo's notes live in each user's own database (DEMO_ACCOUNTS=true only).
+  const accounts = config.demo.accounts;
+  const tenants =
+    accounts?.database && config.clerk.secretKey
+      ? createTenantRouter({
+          ...tenantBackends(accounts.database),
+          clerk: { secretKey: config.clerk.secretKey, apiUrl: config.clerk.apiUrl },
+        })
+      : undefined;
+  const app = createApp({ config, temporal, logger, clerk, tenants });
   const host = options.host ?? '0.0.0.0';
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, host, (error?: Error) => (error ? reject(error) : resolve(s)));
@@ -35,6 +46,7 @@ export async function startWebhookServer(
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await tenants?.close();
       if (!options.temporal) await temporal.connection.close();
     },
   };
