@@ -131,6 +131,10 @@ const clerkApi = (env: Env, required: Requirements, why: string): ClerkApiSettin
   apiUrl: env.CLERK_API_URL,
 });
 
+/** `{ [key]: value }`, or nothing when the value is undefined (so an unset feature is no key at all). */
+const optional = <K extends string, V>(key: K, value: V | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+
 function sessionVerification(env: Env): SessionVerification | undefined {
   if (!env.CLERK_JWT_KEY && !env.CLERK_SECRET_KEY) return undefined;
   return {
@@ -174,7 +178,7 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
       demo: {
         provider: env.DB_PROVIDER,
         regions: configuredRegions(env),
-        accounts: demoAccounts(env, publicUrl, required),
+        ...optional('accounts', demoAccounts(env, publicUrl, required)),
       },
       hookdeck: {
         webhookSecret: env.HOOKDECK_WEBHOOK_SECRET,
