@@ -23,7 +23,7 @@ function ksuid(now = Date.now()): string {
   return text.padStart(KSUID_LENGTH, '0');
 }
 
-export type IdPrefix = 'user' | 'idn' | 'ins' | 'msg';
+export type IdPrefix = 'user' | 'idn' | 'ins' | 'msg' | 'sess' | 'client';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${ksuid()}`;

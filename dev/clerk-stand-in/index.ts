@@ -4,8 +4,10 @@ import { newId } from './ids.js';
 import { parseClerkStandInOptions, parseWebhookEndpoint, type ClerkStandInOptions } from './options.js';
 import { routes } from './routes.js';
 import { standInRequestListener } from './server.js';
+import { SessionSigningKey } from './session-keys.js';
+import { SessionIssuer } from './sessions.js';
 import { UserStateFile } from './user-state-file.js';
-import { UserStore } from './user-store.js';
+import { UserStore, type UserRecord } from './user-store.js';
 import { WebhookDelivery, type DeliveryMatch, type DeliveryRecord, type WebhookEndpoint } from './webhook-delivery.js';
 
 export {
@@ -30,6 +32,8 @@ export interface ClerkStandIn {
   readonly url: string;
   readonly port: number;
   readonly instanceId: string;
+  /** The PEM public key session tokens are signed with: what Clerk's dashboard shows as the JWT public key. */
+  readonly jwtPublicKey: string;
   /**
    * Closes the server and stops every pending webhook retry (with `stateFile`, they stay saved there and the
    * next start resumes them); nothing keeps running afterwards, and the state file holds the last change.
@@ -55,6 +59,7 @@ export async function startClerkStandIn(options: ClerkStandInOptions): Promise<C
   const instanceId = settings.instanceId ?? newId('ins');
   const stateFile = settings.stateFile === undefined ? undefined : new UserStateFile(settings.stateFile);
   const saved = await stateFile?.load();
+  const signingKey = await sessionSigningKey(stateFile, saved?.users ?? []);
   const store = new UserStore(saved?.users ?? [], stateFile);
   const faults = new FaultInjector(settings.faults);
   const webhooks = new WebhookDelivery(settings.webhooks, {
@@ -64,13 +69,21 @@ export async function startClerkStandIn(options: ClerkStandInOptions): Promise<C
     persistence: stateFile,
   });
   webhooks.resume(saved?.deliveries ?? []);
+  let url = '';
+  const sessions = new SessionIssuer({
+    key: signingKey,
+    issuer: () => url,
+    authorizedParty: settings.authorizedParty,
+  });
   const listener = standInRequestListener({
-    routes: routes({ store, faults, webhooks, instanceId, logger }),
+    routes: routes({ store, faults, webhooks, sessions, signingKey, instanceId, logger }),
     secretKey: settings.secretKey,
     beforeBackendApi: () => faults.onRequest(),
     logger,
   });
-  const { url, port, close } = await listenJson(listener, { port: settings.port, host: settings.host });
+  const listening = await listenJson(listener, { port: settings.port, host: settings.host });
+  url = listening.url;
+  const { port, close } = listening;
   logger?.info(
     { url, instanceId, webhookEndpoints: settings.webhooks.length, stateFile: settings.stateFile },
     'Clerk stand-in listening',
@@ -80,6 +93,7 @@ export async function startClerkStandIn(options: ClerkStandInOptions): Promise<C
     url,
     port,
     instanceId,
+    jwtPublicKey: signingKey.publicKeyPem(),
     async stop() {
       await Promise.all([close(), webhooks.stop()]);
       await store.settled();
@@ -91,4 +105,18 @@ export async function startClerkStandIn(options: ClerkStandInOptions): Promise<C
     deliveries: (match) => webhooks.deliveries(match),
     waitForDelivery: (match, timeoutMs) => webhooks.waitForDelivery(match, timeoutMs),
   };
+}
+
+/** The state file's key pair, or a new one (saved at once, so that the next start signs with the same key). */
+async function sessionSigningKey(
+  stateFile: UserStateFile | undefined,
+  saved: UserRecord[],
+): Promise<SessionSigningKey> {
+  if (stateFile?.signingKey) return SessionSigningKey.from(stateFile.signingKey);
+  const key = SessionSigningKey.generate();
+  if (stateFile) {
+    stateFile.signingKey = key.record;
+    await stateFile.save(saved);
+  }
+  return key;
 }

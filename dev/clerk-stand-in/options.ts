@@ -21,6 +21,8 @@ export const clerkStandInOptionsSchema = z.strictObject({
     .string()
     .regex(/^ins_[A-Za-z0-9]+$/, { message: 'must look like a Clerk instance id (ins_…)' })
     .optional(),
+  /** The `azp` claim of the session tokens it issues: the origin of the app's front end. */
+  authorizedParty: z.url().default('http://localhost:3000'),
   /** A JSON file that keeps the users (with their metadata) across restarts: loaded at start, saved on change. */
   stateFile: z.string().trim().min(1, { message: 'must be a file path' }).optional(),
 });

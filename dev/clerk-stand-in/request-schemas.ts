@@ -27,6 +27,14 @@ export const createUserBody = z.strictObject({
   created_at: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time' }).optional(),
 });
 
+/** `POST /v1/sessions`. */
+export const createSessionBody = z.strictObject({ user_id: z.string().min(1, { message: 'is required' }) });
+
+/** `POST /v1/sessions/{id}/tokens`: the SDK sends a body only when it asks for a lifetime. */
+export const sessionTokenBody = z.strictObject({
+  expires_in_seconds: z.number().int().min(1).max(315_360_000).optional(),
+});
+
 /** PATCH merges each field sent; `null` clears a field (PATCH) or stores null (PUT). */
 export const metadataBody = z.strictObject({
   public_metadata: metadata.nullable().optional(),

@@ -4,15 +4,19 @@ import type { FaultInjector } from './faults.js';
 import { readJsonBody } from '../http/json-body.js';
 import { bodyErrors } from './errors.js';
 import {
+  createSessionBody,
   createUserBody,
   deliveriesQuery,
   metadataBody,
   parseOrThrow,
   queryInput,
+  sessionTokenBody,
   userCountQuery,
   userListQuery,
 } from './request-schemas.js';
 import { deletedUserJson, userJson } from './user-json.js';
+import type { SessionSigningKey } from './session-keys.js';
+import type { SessionIssuer } from './sessions.js';
 import type { MetadataFields, UserFilters, UserRecord, UserStore } from './user-store.js';
 import type { WebhookDelivery } from './webhook-delivery.js';
 import { httpRequestAttributes, userEvent } from './webhook-event.js';
@@ -24,6 +28,8 @@ export interface RouteDeps {
   store: UserStore;
   faults: FaultInjector;
   webhooks: WebhookDelivery;
+  sessions: SessionIssuer;
+  signingKey: SessionSigningKey;
   instanceId: string;
   logger?: Logger;
 }
@@ -59,7 +65,7 @@ async function metadataFields(request: IncomingMessage): Promise<MetadataFields>
 }
 
 /** The Backend API subset per-user-db uses, plus `GET /_stand-in/deliveries`. */
-export function routes({ store, faults, webhooks, instanceId, logger }: RouteDeps): Route[] {
+export function routes({ store, faults, webhooks, sessions, signingKey, instanceId, logger }: RouteDeps): Route[] {
   const api = (method: string, path: RegExp, handle: Route['handle']): Route => ({
     method,
     path,
@@ -118,10 +124,22 @@ export function routes({ store, faults, webhooks, instanceId, logger }: RouteDep
     ),
     api('DELETE', /^\/v1\/users\/([^/]+)$/, async ({ request, id }) => {
       const json = deletedUserJson(await store.delete(id));
+      sessions.endSessionsOf(id);
       logger?.info({ userId: id }, 'user deleted');
       await webhooks.send(userEvent('user.deleted', json, instanceId, httpRequestAttributes(request)));
       return json;
     }),
+    api('POST', /^\/v1\/sessions$/, async ({ request }) => {
+      const body = parseOrThrow(createSessionBody, await readClerkBody(request));
+      store.get(body.user_id); // 404 for an unknown user, as Clerk answers
+      return sessions.create(body.user_id);
+    }),
+    api('GET', /^\/v1\/sessions\/([^/]+)$/, ({ id }) => sessions.get(id)),
+    api('POST', /^\/v1\/sessions\/([^/]+)\/tokens$/, async ({ request, id }) => {
+      const body = parseOrThrow(sessionTokenBody, await readClerkBody(request));
+      return sessions.token(id, body.expires_in_seconds);
+    }),
+    api('GET', /^\/v1\/jwks$/, () => signingKey.jwks()),
     {
       method: 'GET',
       path: /^\/_stand-in\/deliveries$/,

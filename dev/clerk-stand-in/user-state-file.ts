@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { clerkUserIdSchema } from '../../src/domain/index.js';
+import { signingKeyRecordSchema, type SigningKeyRecord } from './session-keys.js';
 import type { UserRecord } from './user-store.js';
 import { pendingDeliverySchema, type PendingDelivery } from './webhook-delivery.js';
 
@@ -38,6 +39,8 @@ const userRecordSchema = z.strictObject({
 
 const stateSchema = z.strictObject({
   version: z.literal(1),
+  /** The session-token key pair, so that tokens issued before a restart still verify after it. */
+  signingKey: signingKeyRecordSchema.optional(),
   /** In the store's insertion order, which breaks ties between users created in the same millisecond. */
   users: z.array(userRecordSchema).superRefine((users, ctx) => {
     const seen = new Set<string>();
@@ -67,6 +70,8 @@ export class UserStateFile {
   private lastWrite: Promise<void> = Promise.resolve();
   private users: readonly UserRecord[] = [];
   private deliveries: readonly PendingDelivery[] = [];
+  /** Read by `load()` when the file has one; written with every save once set. */
+  signingKey?: SigningKeyRecord;
 
   constructor(readonly file: string) {}
 
@@ -95,6 +100,7 @@ export class UserStateFile {
     }
     this.users = parsed.data.users;
     this.deliveries = parsed.data.deliveries;
+    this.signingKey = parsed.data.signingKey;
     return { users: parsed.data.users, deliveries: parsed.data.deliveries };
   }
 
@@ -116,7 +122,7 @@ export class UserStateFile {
   }
 
   private write(): Promise<void> {
-    const text = `${JSON.stringify({ version: 1, users: this.users, deliveries: this.deliveries }, null, 2)}\n`;
+    const text = `${JSON.stringify({ version: 1, signingKey: this.signingKey, users: this.users, deliveries: this.deliveries }, null, 2)}\n`;
     // A failed write must not block later ones: each write holds the whole state, so the next one repairs it.
     const write = this.lastWrite.catch(() => undefined).then(() => this.replaceFile(text));
     this.lastWrite = write;

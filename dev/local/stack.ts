@@ -148,6 +148,8 @@ export function localServiceEnv(
     // Clerk's hosted sign-up cannot work against the stand-in: the demo page shows its own form instead.
     merged.CLERK_PUBLISHABLE_KEY = undefined;
     merged.CLERK_WEBHOOK_SECRET = undefined;
+    // The page's own sign-up, sign-in and delete routes: allowed against the stand-in only.
+    merged.DEMO_ACCOUNTS = 'true';
   }
   return merged;
 }

@@ -10,4 +10,9 @@ export class Requirements {
     if (value === undefined) this.problems.push(`${name}: required (${why})`);
     return value as T;
   }
+
+  /** Notes a setting that is present but not allowed in this combination. */
+  refuse(name: string, why: string): void {
+    this.problems.push(`${name}: ${why}`);
+  }
 }

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { clerkBudget } from './clerk-budget.js';
+import type { SessionVerification } from '../clerk/session.js';
+import { demoAccounts, type DemoAccounts } from './demo.js';
 import { configuredRegions, providerSettings, type ProviderSettings } from './provider.js';
 import type { Requirements } from './requirements.js';
 import type { Env, ProviderName } from './schema.js';
@@ -84,13 +86,20 @@ export interface WebhookConfig extends CommonConfig, TelemetrySettings {
   clerk: {
     /** Verifies Clerk's Svix signatures (CLERK_WEBHOOK_SIGNING_SECRET, alias CLERK_WEBHOOK_SECRET). */
     webhookSigningSecret: string;
-    /** Without it the status API and the demo's account routes are off. */
+    /** Without it the demo's account routes are off. */
     secretKey?: string;
     apiUrl?: string;
     publishableKey?: string;
   };
+  /**
+   * How the status API checks the user's Clerk session: CLERK_JWT_KEY (networkless) or CLERK_SECRET_KEY (JWKS
+   * from the Clerk API); undefined when neither is set, and the status API then refuses every request.
+   */
+  session?: SessionVerification;
+  /** STATUS_API_RATE_LIMIT: requests per minute per signed-in user (or per IP before sign-in). */
+  statusApi: { ratePerMinute: number };
   /** What the demo page shows: the provider and the regions it is configured for (never its secrets). */
-  demo: { provider: ProviderName; regions: string[] };
+  demo: { provider: ProviderName; regions: string[]; accounts?: DemoAccounts };
   hookdeck: {
     webhookSecret?: string;
     /** Refuse deliveries that did not come through Hookdeck. */
@@ -158,6 +167,20 @@ const clerkApi = (env: Env, required: Requirements, why: string): ClerkApiSettin
   apiUrl: env.CLERK_API_URL,
 });
 
+/** `{ [key]: value }`, or nothing when the value is undefined (so an unset feature is no key at all). */
+const optional = <K extends string, V>(key: K, value: V | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+
+function sessionVerification(env: Env): SessionVerification | undefined {
+  if (!env.CLERK_JWT_KEY && !env.CLERK_SECRET_KEY) return undefined;
+  return {
+    jwtKey: env.CLERK_JWT_KEY,
+    secretKey: env.CLERK_SECRET_KEY,
+    apiUrl: env.CLERK_API_URL,
+    authorizedParties: env.CLERK_AUTHORIZED_PARTIES,
+  };
+}
+
 type Build<C> = (env: Env, rawEnv: Record<string, string | undefined>, required: Requirements) => C;
 
 export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
@@ -172,39 +195,48 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
     reconcile: { intervalMs: env.RECONCILE_INTERVAL, removeOrphans: env.RECONCILE_REMOVE_ORPHANS },
     shutdown: { graceMs: env.WORKER_SHUTDOWN_GRACE_TIME, forceMs: env.WORKER_SHUTDOWN_FORCE_TIME },
   }),
-  webhook: (env, rawEnv, required) => ({
-    ...common(env, rawEnv),
-    port: env.PORT,
-    metrics: { port: env.WEBHOOK_METRICS_PORT, host: env.METRICS_HOST },
-    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-    publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
-    webhookMaxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
-    drainMs: env.WEBHOOK_DRAIN_TIME,
-    clerk: {
-      webhookSigningSecret: required.need(
-        env.CLERK_WEBHOOK_SIGNING_SECRET ?? env.CLERK_WEBHOOK_SECRET,
-        'CLERK_WEBHOOK_SIGNING_SECRET',
-        'the webhook receiver verifies Clerk signatures with it',
-      ),
-      secretKey: env.CLERK_SECRET_KEY,
-      apiUrl: env.CLERK_API_URL,
-      publishableKey: env.CLERK_PUBLISHABLE_KEY,
-    },
-    demo: { provider: env.DB_PROVIDER, regions: configuredRegions(env) },
-    hookdeck: {
-      webhookSecret: env.HOOKDECK_REQUIRED
-        ? required.need(
-            env.HOOKDECK_WEBHOOK_SECRET,
-            'HOOKDECK_WEBHOOK_SECRET',
-            'HOOKDECK_REQUIRED=true: deliveries are checked against it',
-          )
-        : env.HOOKDECK_WEBHOOK_SECRET,
-      required: env.HOOKDECK_REQUIRED,
-      acceptWithoutSvix: env.HOOKDECK_ACCEPT_WITHOUT_SVIX,
-      svixMaxAgeSeconds: env.HOOKDECK_SVIX_MAX_AGE_SECONDS,
-    },
-    deletion: { gracePeriodMs: env.DELETE_GRACE_PERIOD },
-  }),
+  webhook: (env, rawEnv, required) => {
+    const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
+    return {
+      ...common(env, rawEnv),
+      port: env.PORT,
+      metrics: { port: env.WEBHOOK_METRICS_PORT, host: env.METRICS_HOST },
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      publicUrl,
+      webhookMaxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+      drainMs: env.WEBHOOK_DRAIN_TIME,
+      clerk: {
+        webhookSigningSecret: required.need(
+          env.CLERK_WEBHOOK_SIGNING_SECRET ?? env.CLERK_WEBHOOK_SECRET,
+          'CLERK_WEBHOOK_SIGNING_SECRET',
+          'the webhook receiver verifies Clerk signatures with it',
+        ),
+        secretKey: env.CLERK_SECRET_KEY,
+        apiUrl: env.CLERK_API_URL,
+        publishableKey: env.CLERK_PUBLISHABLE_KEY,
+      },
+      session: sessionVerification(env),
+      statusApi: { ratePerMinute: env.STATUS_API_RATE_LIMIT },
+      demo: {
+        provider: env.DB_PROVIDER,
+        regions: configuredRegions(env),
+        ...optional('accounts', demoAccounts(env, publicUrl, required)),
+      },
+      hookdeck: {
+        webhookSecret: env.HOOKDECK_REQUIRED
+          ? required.need(
+              env.HOOKDECK_WEBHOOK_SECRET,
+              'HOOKDECK_WEBHOOK_SECRET',
+              'HOOKDECK_REQUIRED=true: deliveries are checked against it',
+            )
+          : env.HOOKDECK_WEBHOOK_SECRET,
+        required: env.HOOKDECK_REQUIRED,
+        acceptWithoutSvix: env.HOOKDECK_ACCEPT_WITHOUT_SVIX,
+        svixMaxAgeSeconds: env.HOOKDECK_SVIX_MAX_AGE_SECONDS,
+      },
+      deletion: { gracePeriodMs: env.DELETE_GRACE_PERIOD },
+    };
+  },
   client: (env, rawEnv) => ({
     ...common(env, rawEnv),
     migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,

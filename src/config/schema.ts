@@ -162,6 +162,25 @@ export const envSchema = z.object({
   CLERK_PUBLISHABLE_KEY: optionalString,
   CLERK_WEBHOOK_SIGNING_SECRET: signingSecret,
   CLERK_WEBHOOK_SECRET: signingSecret,
+  // PEM on one line with literal \n, as .env files and compose carry it, or on several lines.
+  CLERK_JWT_KEY: optionalString
+    .transform((v) => v?.replaceAll('\\n', '\n'))
+    .refine(
+      (v) => v === undefined || /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----$/.test(v),
+      {
+        message: "must be the PEM public key from Clerk's dashboard (API keys → JWT public key)",
+      },
+    ),
+  CLERK_AUTHORIZED_PARTIES: optionalString.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const origins = v.split(',').map((origin) => origin.trim());
+    const bad = origins.filter((origin) => !URL.canParse(origin) || new URL(origin).origin !== origin);
+    if (bad.length === 0) return origins;
+    ctx.addIssue({ code: 'custom', message: 'must be comma-separated origins such as https://app.example.com' });
+    return z.NEVER;
+  }),
+  DEMO_ACCOUNTS: booleanFlag(false),
+  STATUS_API_RATE_LIMIT: positiveInt(120),
 
   DB_PROVIDER: z
     .enum(PROVIDERS, { message: `must be one of ${PROVIDERS.join(', ')}` })

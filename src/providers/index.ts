@@ -23,16 +23,8 @@ export async function createProvider(settings: ProviderSettings): Promise<Databa
       return createXataProvider(settings);
     }
     case 'xata-lite': {
-      const { createXataLiteProvider, XATA_LITE_POSTGRES } = await import('./xata-lite.js');
-      const { postgres } = settings;
-      return createXataLiteProvider({
-        ...settings,
-        postgres: postgres && {
-          ...postgres,
-          user: postgres.user ?? XATA_LITE_POSTGRES.user,
-          database: postgres.database ?? XATA_LITE_POSTGRES.database,
-        },
-      });
+      const { createXataLiteProvider, xataLiteOptions } = await import('./xata-lite.js');
+      return createXataLiteProvider(xataLiteOptions(settings));
     }
   }
 }

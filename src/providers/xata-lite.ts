@@ -1,5 +1,6 @@
 import { FetcherError, XataApiClient } from '@xata.io/client';
 import type { ClientConfig } from 'pg';
+import type { XataLiteSettings } from '../config/index.js';
 import { z } from 'zod';
 import { tenantDatabaseName, userIdFromTenantDatabaseName } from './tenant-names.js';
 import { xataError } from './xata-errors.js';
@@ -28,6 +29,19 @@ export const XATA_LITE_POSTGRES: XataLitePostgresEndpoint = {
   database: '{db}:{branch}',
   ssl: true,
 };
+
+/** The provider's options from DB_PROVIDER=xata-lite settings: an endpoint override keeps Xata's user and database. */
+export function xataLiteOptions(settings: XataLiteSettings): XataLiteProviderOptions {
+  const { postgres } = settings;
+  return {
+    ...settings,
+    postgres: postgres && {
+      ...postgres,
+      user: postgres.user ?? XATA_LITE_POSTGRES.user,
+      database: postgres.database ?? XATA_LITE_POSTGRES.database,
+    },
+  };
+}
 
 export interface XataLiteProviderOptions {
   apiKey: string;

@@ -1,15 +1,14 @@
-import { verifyToken } from '@clerk/backend';
+import {
+  verifySession,
+  type RequestLike,
+  type SessionVerification as ClerkSessionVerification,
+} from '../clerk/session.js';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { TenantNotReadyError, TenantPoolExhaustedError, TenantUpgradingError } from './errors.js';
 import type { TenantHandle, TenantRouter } from './router.js';
 
-/** How the Clerk session token is verified: networkless with `jwtKey` (PEM), or with JWKS fetched via `secretKey`. */
-export interface SessionVerification {
-  jwtKey?: string;
-  secretKey?: string;
-  apiUrl?: string;
-  /** Origins allowed in the token's `azp` claim (recommended in production). */
-  authorizedParties?: string[];
+/** The session check (see `verifySession`), and where the session token keeps the user's database record. */
+export interface SessionVerification extends ClerkSessionVerification {
   /**
    * The custom session claim that holds the user's public metadata (Clerk dashboard → Sessions → Customize
    * session token: `{ "metadata": "{{user.public_metadata}}" }`). When present, no Clerk API call is needed.
@@ -18,8 +17,7 @@ export interface SessionVerification {
   metadataClaim?: string;
 }
 
-/** The parts of an incoming request the resolver reads: Node's, Express's and the Fetch API's all fit. */
-export type RequestLike = { headers: Headers | Record<string, string | string[] | undefined> };
+export type { RequestLike };
 
 export type TenantResolution =
   | { ok: true; userId: string; tenant: TenantHandle }
@@ -40,20 +38,13 @@ export async function resolveTenant(
   request: RequestLike,
   verify: SessionVerification,
 ): Promise<TenantResolution> {
-  const token = sessionToken(request);
-  if (!token) return refuse(401, 'unauthenticated', 'A Clerk session token is required');
-  let claims: Record<string, unknown>;
-  try {
-    claims = await verifyToken(token, {
-      jwtKey: verify.jwtKey,
-      secretKey: verify.secretKey,
-      apiUrl: verify.apiUrl,
-      authorizedParties: verify.authorizedParties,
-    });
-  } catch {
-    return refuse(401, 'unauthenticated', 'The session token is invalid or expired');
+  const session = await verifySession(request, verify);
+  if (!session.ok) {
+    return session.reason === 'missing'
+      ? refuse(401, 'unauthenticated', 'A Clerk session token is required')
+      : refuse(401, 'unauthenticated', 'The session token is invalid or expired');
   }
-  const userId = String(claims.sub);
+  const { userId, claims } = session;
   const metadata = claims[verify.metadataClaim ?? 'metadata'] as { database?: unknown } | undefined;
   try {
     return { ok: true, userId, tenant: await router.forUser(userId, metadata?.database) };
@@ -92,22 +83,6 @@ export function tenantMiddleware(router: TenantRouter, options: { verify: Sessio
       }
     }, next);
   };
-}
-
-function sessionToken(request: RequestLike): string | undefined {
-  const header = (name: string) => {
-    const { headers } = request;
-    const value = headers instanceof Headers ? headers.get(name) : headers[name];
-    return Array.isArray(value) ? value[0] : (value ?? undefined);
-  };
-  const bearer = /^Bearer\s+(\S+)$/i.exec(header('authorization') ?? '')?.[1];
-  if (bearer) return bearer;
-  // Same-origin requests from a Clerk front end carry the token in the __session cookie instead.
-  for (const part of (header('cookie') ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === '__session' && value.length > 0) return value.join('=');
-  }
-  return undefined;
 }
 
 type Refusal = Extract<TenantResolution, { ok: false }>;

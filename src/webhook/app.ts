@@ -6,17 +6,20 @@ import { isTemporalUnavailable, withTemporalDeadline } from '../client/connectio
 import { startDeprovisioning } from '../client/deprovisioning.js';
 import { startProvisioning } from '../client/provisioning.js';
 import { checkSearchAttributes, missingSearchAttributesMessage } from '../client/search-attribute-check.js';
-import { databaseStatus } from '../client/status.js';
-import { clerkUserId, eventTime, parseClerkEvent } from '../clerk/events.js';
+import { eventTime, parseClerkEvent } from '../clerk/events.js';
 import { traceRequest } from '../telemetry/tracing.js';
 import { countWebhookRequests, timeWorkflowStart } from '../telemetry/webhook-metrics.js';
 import type { WebhookConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
-import { demoRouter } from './demo.js';
+import type { TenantRouter } from '../tenant-router/index.js';
+import { demoMode, demoRouter, frontendApiHost } from './demo.js';
 import { sendError } from './errors.js';
 import { createWebhookVerifier } from './hookdeck.js';
 import { sharedCountryLookup, type CountryLookup } from './geoip.js';
+import { notesRouter } from './notes.js';
+import { hostAllowList, pageSecurityHeaders } from './page-security.js';
 import { signUpRegionHints } from './region-hints.js';
+import { statusRoute } from './status.js';
 
 export interface AppDeps {
   config: WebhookConfig;
@@ -24,6 +27,8 @@ export interface AppDeps {
   logger: Logger;
   /** Used by the demo page's routes; absent when the receiver runs without a Clerk secret key. */
   clerk?: ClerkClient;
+  /** The users' own databases, for the demo's notes (DEMO_ACCOUNTS=true). */
+  tenants?: TenantRouter;
 }
 
 const RETRY_AFTER_SECONDS = 5;
@@ -31,7 +36,7 @@ const RETRY_AFTER_SECONDS = 5;
 /** The demo page's static files (the same folder from src/webhook and from dist/webhook). */
 const PUBLIC_DIR = fileURLToPath(new URL('../../src/webhook/public', import.meta.url));
 
-export function createApp({ config, temporal, logger, clerk }: AppDeps) {
+export function createApp({ config, temporal, logger, clerk, tenants }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   // Plain Svix, or Hookdeck's signature plus Clerk's when HOOKDECK_WEBHOOK_SECRET is set.
@@ -133,21 +138,18 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
     },
   );
 
-  app.get('/api/users/:userId/database', async (req: Request, res: Response) => {
-    const userId = clerkUserId.safeParse(req.params.userId);
-    if (!userId.success) return sendError(res, 400, 'invalid_user_id', 'userId must be a Clerk user id (user_…)');
-    try {
-      const status = await databaseStatus(temporal, config, userId.data, clerk);
-      if (!status) return sendError(res, 404, 'not_found', `No database workflow for ${userId.data}`);
-      return res.json(status);
-    } catch (error) {
-      logger.error({ userId: userId.data, err: errorSummary(error) }, 'status lookup failed');
-      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-      return sendError(res, 503, 'temporal_unavailable', 'Temporal is not reachable; retry later');
-    }
-  });
+  // The page and its APIs (everything below): security headers, and with demo accounts on only the allowed hosts.
+  const publishableKey = demoMode(config) === 'clerk' ? config.clerk.publishableKey : undefined;
+  app.use(pageSecurityHeaders(publishableKey && frontendApiHost(publishableKey)));
+  if (config.demo.accounts) app.use(hostAllowList(config.demo.accounts.allowedHosts));
 
-  if (clerk) app.use(demoRouter({ config, clerk }));
+  app.get('/api/users/:userId/database', statusRoute({ config, temporal, logger, clerk }));
+  // The demo's notes need both: a way to check sessions and the users' databases.
+  const { session } = config;
+  const notesTenants = session ? tenants : undefined;
+  if (session && notesTenants) app.use(notesRouter(notesTenants, session));
+
+  if (clerk) app.use(demoRouter({ config, clerk, tenants: notesTenants }));
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '5m' }));
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'not_found', 'No such route'));

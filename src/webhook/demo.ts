@@ -4,6 +4,7 @@ import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { clerkUserId } from '../clerk/events.js';
 import type { WebhookConfig } from '../config/index.js';
+import type { TenantRouter } from '../tenant-router/index.js';
 
 /** The settings the demo page reads. */
 export type DemoConfig = Pick<WebhookConfig, 'clerk' | 'demo' | 'temporal'>;
@@ -11,22 +12,23 @@ export type DemoConfig = Pick<WebhookConfig, 'clerk' | 'demo' | 'temporal'>;
 export interface DemoDeps {
   config: DemoConfig;
   clerk: ClerkClient;
+  /** The notes' tenant router, when the notes API is mounted (the page then shows its notes panel). */
+  tenants?: TenantRouter;
 }
 
 /**
  * How the demo page signs people up:
- * - `stand-in`: the Clerk Backend API is a local stand-in (CLERK_API_URL set to something other than Clerk), so
- *   the page has its own form and this router creates, lists and deletes users through the Backend API;
+ * - `stand-in`: DEMO_ACCOUNTS=true (allowed only with the local Clerk stand-in, see config/demo.ts), so the page
+ *   has its own form and this router creates, lists, signs in as and deletes users through the Backend API;
  * - `clerk`: a real Clerk instance with a publishable key: the page mounts Clerk's hosted sign-up, and the
  *   account routes here stay shut (they would let anyone create or delete real users);
  * - `unavailable`: real Clerk without a publishable key: the page explains what to set.
  */
 export type DemoMode = 'stand-in' | 'clerk' | 'unavailable';
 
-export function demoMode(config: Pick<WebhookConfig, 'clerk'>): DemoMode {
+export function demoMode(config: Pick<WebhookConfig, 'clerk' | 'demo'>): DemoMode {
   if (config.clerk.publishableKey) return 'clerk';
-  const apiUrl = config.clerk.apiUrl;
-  if (apiUrl && new URL(apiUrl).hostname !== 'api.clerk.com') return 'stand-in';
+  if (config.demo.accounts) return 'stand-in';
   return 'unavailable';
 }
 
@@ -49,6 +51,9 @@ const signUpBody = z.strictObject({
     .optional()
     .transform((v) => (v ? v : undefined)),
 });
+
+const signInBody = z.strictObject({ userId: clerkUserId });
+const sessionId = z.string().regex(/^sess_[A-Za-z0-9]{1,64}$/);
 
 type ErrorCode = 'invalid_request' | 'invalid_user_id' | 'not_available' | 'clerk_error' | 'not_found';
 
@@ -83,7 +88,7 @@ function userSummary(user: User) {
 }
 
 /** The demo page's API: `/api/demo/*`. */
-export function demoRouter({ config, clerk }: DemoDeps): express.Router {
+export function demoRouter({ config, clerk, tenants }: DemoDeps): express.Router {
   const router = express.Router();
   const mode = demoMode(config);
   const json = express.json({ limit: '8kb', type: 'application/json' });
@@ -95,14 +100,15 @@ export function demoRouter({ config, clerk }: DemoDeps): express.Router {
       provider: config.demo.provider,
       regions: config.demo.regions,
       temporalUiUrl: config.temporal.uiUrl,
+      notes: tenants !== undefined,
       clerk: publishableKey ? { publishableKey, frontendApi: frontendApiHost(publishableKey) ?? null } : null,
     });
   });
 
-  // Account routes exist only against the stand-in; see DemoMode.
+  // Account routes exist only with DEMO_ACCOUNTS=true against the stand-in; see DemoMode.
   router.use('/api/demo', (_req, res, next) => {
     if (mode === 'stand-in') return next();
-    fail(res, 403, 'not_available', 'Account actions here work only with the local Clerk stand-in');
+    fail(res, 403, 'not_available', 'Account actions here work only with DEMO_ACCOUNTS=true and the Clerk stand-in');
   });
 
   router.post('/api/demo/sign-up', json, async (req, res) => {
@@ -135,6 +141,32 @@ export function demoRouter({ config, clerk }: DemoDeps): express.Router {
     }
   });
 
+  // Signs the page in as a user: a Clerk session and its session token, which the page sends to the status
+  // and notes APIs as `Authorization: Bearer` (they verify it as they would a token from Clerk's front end).
+  router.post('/api/demo/sessions', json, async (req, res) => {
+    const body = signInBody.safeParse(req.body);
+    if (!body.success) return fail(res, 400, 'invalid_user_id', 'userId must be a Clerk user id (user_…)');
+    try {
+      const session = await clerk.sessions.createSession({ userId: body.data.userId });
+      const { jwt } = await clerk.sessions.getToken(session.id);
+      res.status(201).json({ sessionId: session.id, userId: session.userId, token: jwt });
+    } catch (error) {
+      clerkFailure(res, error);
+    }
+  });
+
+  // Session tokens live a minute, as Clerk's do: the page asks for a fresh one as the old one ages.
+  router.post('/api/demo/sessions/:sessionId/tokens', async (req, res) => {
+    const id = sessionId.safeParse(req.params.sessionId);
+    if (!id.success) return fail(res, 400, 'invalid_request', 'sessionId must be a Clerk session id (sess_…)');
+    try {
+      const { jwt } = await clerk.sessions.getToken(id.data);
+      res.json({ token: jwt });
+    } catch (error) {
+      clerkFailure(res, error);
+    }
+  });
+
   router.get('/api/demo/users', async (_req, res) => {
     try {
       const { data } = await clerk.users.getUserList({ limit: 20, orderBy: '-created_at' });
@@ -149,6 +181,8 @@ export function demoRouter({ config, clerk }: DemoDeps): express.Router {
     if (!userId.success) return fail(res, 400, 'invalid_user_id', 'userId must be a Clerk user id (user_…)');
     try {
       await clerk.users.deleteUser(userId.data);
+      // The notes API stops using the remembered location at once, rather than after its cache expires.
+      await tenants?.forget(userId.data);
       res.json({ userId: userId.data, deleted: true });
     } catch (error) {
       clerkFailure(res, error);

@@ -9,7 +9,12 @@ export type ErrorCode =
   | 'search_attributes_missing'
   | 'not_found'
   | 'invalid_user_id'
-  | 'internal_error';
+  | 'internal_error'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'rate_limited'
+  | 'auth_not_configured'
+  | 'misdirected_request';
 
 /** Every error answer has one shape: `{ error: { code, message } }`, and never a stack trace. */
 export function sendError(res: Response, status: number, code: ErrorCode, message: string): void {

@@ -9,7 +9,9 @@ import { createLogger, type Logger } from '../log.js';
 import { startMetricsServer } from '../telemetry/metrics-server.js';
 import { clientTracingInterceptors, startTracing } from '../telemetry/tracing.js';
 import { webhookRegistry } from '../telemetry/webhook-metrics.js';
+import { createTenantRouter } from '../tenant-router/index.js';
 import { createApp } from './app.js';
+import { tenantBackends } from './tenant-backends.js';
 
 export interface WebhookServer {
   url: string;
@@ -30,7 +32,16 @@ export async function startWebhookServer(
   const clerk = config.clerk.secretKey
     ? createClerkApi({ secretKey: config.clerk.secretKey, apiUrl: config.clerk.apiUrl })
     : undefined;
-  const app = createApp({ config, temporal, logger, clerk });
+  // The demo's notes live in each user's own database (DEMO_ACCOUNTS=true only).
+  const accounts = config.demo.accounts;
+  const tenants =
+    accounts?.database && config.clerk.secretKey
+      ? createTenantRouter({
+          ...tenantBackends(accounts.database),
+          clerk: { secretKey: config.clerk.secretKey, apiUrl: config.clerk.apiUrl },
+        })
+      : undefined;
+  const app = createApp({ config, temporal, logger, clerk, tenants });
   const host = options.host ?? '0.0.0.0';
   const { drainMs } = config;
   const server = await new Promise<Server>((resolve, reject) => {
@@ -71,6 +82,7 @@ export async function startWebhookServer(
         clearTimeout(timer);
       }
       logger.info('webhook receiver stopped');
+      await tenants?.close();
       if (!options.temporal) await temporal.connection.close();
       await tracing?.flush();
     },

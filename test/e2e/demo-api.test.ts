@@ -51,7 +51,12 @@ before(async () => {
       },
     ],
   });
-  base = await serve({ CLERK_SECRET_KEY: secretKey, CLERK_API_URL: standIn.url, POSTGRES_REGION: 'local-1' });
+  base = await serve({
+    CLERK_SECRET_KEY: secretKey,
+    CLERK_API_URL: standIn.url,
+    POSTGRES_REGION: 'local-1',
+    DEMO_ACCOUNTS: 'true',
+  });
 });
 after(async () => {
   await standIn.stop();
@@ -73,8 +78,25 @@ test('the page learns it runs against the stand-in, and which regions it may off
     provider: 'postgres',
     regions: ['local-1'],
     temporalUiUrl: 'http://localhost:8233',
+    notes: false,
     clerk: null,
   });
+});
+
+test('without DEMO_ACCOUNTS=true the account routes stay shut, even against the stand-in', async () => {
+  const closed = await serve({ CLERK_SECRET_KEY: secretKey, CLERK_API_URL: standIn.url });
+  const config = (await (await fetch(`${closed}/api/demo/config`)).json()) as { mode: string };
+  assert.equal(config.mode, 'unavailable');
+  for (const [method, path] of [
+    ['POST', '/api/demo/sign-up'],
+    ['POST', '/api/demo/sessions'],
+    ['GET', '/api/demo/users'],
+    ['DELETE', '/api/demo/users/user_abc'],
+  ] as const) {
+    const response = await fetch(`${closed}${path}`, { method });
+    assert.equal(response.status, 403, `${method} ${path}`);
+    assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'not_available');
+  }
 });
 
 test('sign-up creates the Clerk user with the region in unsafe metadata and the browser as its user agent', async () => {
@@ -152,6 +174,7 @@ test('with a real Clerk publishable key the page mounts hosted sign-up and the a
   assert.deepEqual(config.clerk, { publishableKey, frontendApi: 'clever-fox-12.clerk.accounts.dev' });
   for (const [method, path] of [
     ['POST', '/api/demo/sign-up'],
+    ['POST', '/api/demo/sessions'],
     ['GET', '/api/demo/users'],
     ['DELETE', '/api/demo/users/user_abc'],
   ] as const) {

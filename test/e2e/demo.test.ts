@@ -161,6 +161,106 @@ test('sign up on the demo page and watch the database become ready', async () =>
   await page.screenshot({ path: join(RESULTS, 'demo-4-deleted.png'), fullPage: true });
 });
 
+/** Signs up on `page` through the demo form and waits for the database; answers the user id. */
+async function signUpAndWaitReady(on: Page, name: string): Promise<string> {
+  await on.goto(appUrl());
+  await on.getByTestId('sign-up-form').waitFor({ state: 'visible' });
+  await on.getByLabel('Email').fill(`${name.toLowerCase()}-${Date.now().toString(36)}@example.com`);
+  await on.getByLabel('Name').fill(name);
+  await on.getByTestId('sign-up-submit').click();
+  await on.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent === 'ready', undefined, {
+    timeout: 60_000,
+  });
+  return (await on.getByTestId('user-id').textContent()) ?? '';
+}
+
+async function addNote(on: Page, title: string): Promise<void> {
+  await on.getByTestId('note-title').fill(title);
+  await on.getByTestId('note-add').click();
+  await on.getByTestId('note').filter({ hasText: title }).waitFor();
+}
+
+const noteTitles = async (on: Page) => on.getByTestId('note').locator('span').allTextContents();
+
+test('notes live in each user’s own database: two users see only their own, and go with the account', async () => {
+  // Two browser contexts: two people, each with their own signed-in session.
+  const contexts = await Promise.all([1, 2].map(() => browser.newContext({ viewport: { width: 1280, height: 900 } })));
+  const [ada, grace] = await Promise.all(contexts.map((c) => c.newPage()));
+  try {
+    const adaId = await signUpAndWaitReady(ada!, 'Ada');
+    const graceId = await signUpAndWaitReady(grace!, 'Grace');
+    // The panel names the database its notes come from, once it has loaded them.
+    for (const [on, userId] of [
+      [ada!, adaId],
+      [grace!, graceId],
+    ] as const) {
+      await on
+        .getByTestId('notes-database')
+        .filter({ hasText: `tenant_${userId}` })
+        .waitFor({ timeout: 15_000 });
+      await on.getByTestId('notes-empty').waitFor({ state: 'visible' });
+    }
+
+    await addNote(ada!, 'Analytical engine');
+    await addNote(ada!, 'Bernoulli numbers');
+    await addNote(grace!, 'COBOL');
+    await ada!.reload();
+    await ada!.getByTestId('note').first().waitFor();
+    assert.deepEqual(await noteTitles(ada!), ['Bernoulli numbers', 'Analytical engine']);
+    assert.deepEqual(await noteTitles(grace!), ['COBOL']);
+    await ada!.screenshot({ path: join(RESULTS, 'demo-5-notes.png'), fullPage: true });
+
+    // The notes are rows in Ada's own database, read here as PostgreSQL's admin.
+    const admin = new URL(await testDatabaseUrl());
+    admin.pathname = `/tenant_${adaId}`;
+    const own = new pg.Client(admin.href);
+    await own.connect();
+    const { rows } = await own.query<{ title: string }>('SELECT title FROM notes ORDER BY id');
+    await own.end();
+    assert.deepEqual(
+      rows.map((r) => r.title),
+      ['Analytical engine', 'Bernoulli numbers'],
+    );
+
+    // Ada's real session token on Grace's notes: refused.
+    const stand = await clerk();
+    const { jwt } = await stand.sessions.getToken((await stand.sessions.createSession({ userId: adaId })).id);
+    for (const method of ['GET', 'POST']) {
+      const response = await fetch(`${appUrl()}/api/users/${graceId}/notes`, {
+        method,
+        headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+        body: method === 'POST' ? JSON.stringify({ title: 'intrusion' }) : undefined,
+      });
+      assert.equal(response.status, 403, method);
+    }
+    assert.deepEqual(await noteTitles(grace!), ['COBOL']);
+
+    // Deleting a note touches only that user's database.
+    await grace!.getByTestId('note').filter({ hasText: 'COBOL' }).getByTestId('note-delete').click();
+    await grace!.getByTestId('notes-empty').waitFor({ state: 'visible' });
+    assert.equal((await noteTitles(ada!)).length, 2);
+
+    // Deleting Ada's account removes her notes with her database.
+    ada!.once('dialog', (dialog) => void dialog.accept());
+    await ada!.getByTestId('delete-account').click();
+    await ada!.getByTestId('notes').waitFor({ state: 'hidden' });
+    const client = new pg.Client(await testDatabaseUrl());
+    await client.connect();
+    try {
+      await waitUntil(
+        `tenant_${adaId} dropped`,
+        async () =>
+          (await client.query('select 1 from pg_database where datname = $1', [`tenant_${adaId}`])).rowCount === 0,
+        60_000,
+      );
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await Promise.all(contexts.map((c) => c.close()));
+  }
+});
+
 test('SIGTERM stops the whole stack: exit code 0, every port free, no process left behind', async () => {
   const exited = once(stack, 'exit');
   stack.kill('SIGTERM');

@@ -110,6 +110,12 @@ export async function startPipeline(options: PipelineOptions = {}) {
     webhookUrl,
     clerk,
     signHeaders,
+    /** `Authorization: Bearer <session token>` for `userId`: a session and its token from the stand-in. */
+    async authHeaders(userId: string, expiresInSeconds?: number): Promise<Record<string, string>> {
+      const session = await clerk.sessions.createSession({ userId });
+      const { jwt } = await clerk.sessions.getToken(session.id, undefined, expiresInSeconds);
+      return { authorization: `Bearer ${jwt}` };
+    },
     /** Posts a Clerk event to the receiver, signed as Svix signs it (or with the headers given). */
     async postEvent(
       event: unknown,

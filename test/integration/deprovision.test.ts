@@ -9,7 +9,7 @@ import pg from 'pg';
 import { tenantConnectionConfig } from '../../src/providers/tenant-connection.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import { restoreDatabase, startDeprovisioning } from '../../src/client/deprovisioning.js';
-import type { DatabaseStatus } from '../../src/client/status.js';
+import { databaseStatus, type DatabaseStatus } from '../../src/client/status.js';
 import { deprovisionStatusQuery } from '../../src/workflows/deprovision.js';
 import { deprovisionWorkflowId, type DeprovisionState } from '../../src/workflows/deprovision-state.js';
 import { provisionStatusQuery } from '../../src/workflows/provision.js';
@@ -53,10 +53,11 @@ async function deprovisionResult(p: Pipeline, userId: string): Promise<Deprovisi
   return p.temporal.client.workflow.getHandle(workflowId).result();
 }
 
+/** The status as operators read it (the status API answers only a signed-in user; these users are gone). */
 async function statusOf(p: Pipeline, userId: string): Promise<DatabaseStatus> {
-  const res = await fetch(`${p.receiver.url}/api/users/${userId}/database`);
-  assert.equal(res.status, 200);
-  return (await res.json()) as DatabaseStatus;
+  const status = await databaseStatus(p.temporal.client, p.config, userId);
+  assert.ok(status, `a status for ${userId}`);
+  return status;
 }
 
 async function runsOf(p: Pipeline, workflowId: string): Promise<number> {

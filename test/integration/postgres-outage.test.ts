@@ -30,7 +30,9 @@ describe('PostgreSQL refusing connections: activities retry and the workflow com
     assert.equal(failing.activityType?.name, 'createDatabase');
     assert.match(failing.lastFailure?.message ?? '', /ECONNREFUSED|connect/i);
 
-    const status = await fetch(`${p.receiver.url}/api/users/${user.id}/database`);
+    const status = await fetch(`${p.receiver.url}/api/users/${user.id}/database`, {
+      headers: await p.authHeaders(user.id),
+    });
     const body = (await status.json()) as { status: string; steps: Array<{ name: string; state: string }> };
     assert.equal(body.status, 'provisioning');
     assert.deepEqual(body.steps[0], { ...body.steps[0], name: 'create-database', state: 'running' });

@@ -42,7 +42,9 @@ describe('provisioning: sign-up to ready database', () => {
     });
     await assert.rejects(intruder.connect(), (e: { code?: string }) => e.code === '42501');
 
-    const status = await fetch(`${p.receiver.url}/api/users/${user.id}/database`);
+    const status = await fetch(`${p.receiver.url}/api/users/${user.id}/database`, {
+      headers: await p.authHeaders(user.id),
+    });
     assert.equal(status.status, 200);
     const body = (await status.json()) as Record<string, unknown>;
     assert.equal(body.status, 'ready');
@@ -101,7 +103,8 @@ for (const providerName of PROVIDERS) {
       } finally {
         await adapter.close();
       }
-      const status = (await (await fetch(`${p.receiver.url}/api/users/${user.id}/database`)).json()) as {
+      const headers = await p.authHeaders(user.id);
+      const status = (await (await fetch(`${p.receiver.url}/api/users/${user.id}/database`, { headers })).json()) as {
         status: string;
       };
       assert.equal(status.status, 'ready');

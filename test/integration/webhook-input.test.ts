@@ -168,13 +168,16 @@ describe('webhook input: every refusal has the documented status and shape, and 
     }
   });
 
-  test('status API: a malformed user id → 400 invalid_user_id; an unknown user → 404 not_found', async () => {
-    const get = async (userId: string): Promise<Answer> => {
-      const res = await fetch(`${p.receiver.url}/api/users/${encodeURIComponent(userId)}/database`);
+  test('status API: no session → 401; a malformed user id → 400; another user → 403 (all JSON errors)', async () => {
+    const user = await p.clerk.users.createUser({ emailAddress: [`input-${Date.now()}@example.com`] });
+    const headers = await p.authHeaders(user.id);
+    const get = async (userId: string, init: RequestInit = { headers }): Promise<Answer> => {
+      const res = await fetch(`${p.receiver.url}/api/users/${encodeURIComponent(userId)}/database`, init);
       return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
     };
+    assertError(await get(user.id, {}), 401, 'unauthenticated');
     assertError(await get('not-a-user'), 400, 'invalid_user_id');
     assertError(await get('user_abc; DROP TABLE x'), 400, 'invalid_user_id');
-    assertError(await get(newUserId()), 404, 'not_found');
+    assertError(await get(newUserId()), 403, 'forbidden');
   });
 });

@@ -11,6 +11,7 @@ import {
   createTenantRouter,
   resolveTenant,
   tenantMiddleware,
+  type SessionVerification,
   type TenantRouter,
   type TenantRouterOptions,
 } from '../../src/tenant-router/index.js';
@@ -72,9 +73,9 @@ function router(options: Partial<TenantRouterOptions> = {}): TenantRouter {
 }
 
 /** An Express app behind the middleware: GET /db answers the tenant's database name. */
-async function app(r: TenantRouter): Promise<string> {
+async function app(r: TenantRouter, verify: SessionVerification = { jwtKey }): Promise<string> {
   const server = express()
-    .use(tenantMiddleware(r, { verify: { jwtKey } }))
+    .use(tenantMiddleware(r, { verify }))
     .get('/db', async (req, res) => {
       const { rows } = await req.tenant!.query<{ db: string }>('SELECT current_database() AS db');
       res.json({ db: rows[0]!.db });
@@ -151,6 +152,30 @@ describe('tenantMiddleware (Express, real HTTP)', () => {
     assert.equal(busy.status, 503);
     assert.equal(busy.body.error.code, 'database_busy');
     assert.equal(busy.retryAfter, '1');
+  });
+});
+
+describe('tenantMiddleware with session tokens from the Clerk stand-in (as the Backend API issues them)', () => {
+  test('JWKS via the secret key and networkless via the PEM key both reach the own database; others get 401', async () => {
+    const userId = await users.readyTenant(provider, migrations);
+    const session = await users.clerk.sessions.createSession({ userId });
+    const { jwt } = await users.clerk.sessions.getToken(session.id);
+    const r = router();
+    for (const verify of [
+      { secretKey: users.secretKey, apiUrl: users.standIn.url },
+      { jwtKey: users.standIn.jwtPublicKey, authorizedParties: ['http://localhost:3000'] },
+    ]) {
+      const url = await app(r, verify);
+      assert.deepEqual((await get(url, bearer(jwt))).body, { db: `tenant_${userId}` });
+      // The stand-in's token is not valid for the local test key, nor is the test key's for the stand-in.
+      assert.equal((await get(url, bearer(sessionToken(userId)))).status, 401);
+    }
+    const wrongParty = await resolveTenant(r, new Request('http://app.test', { headers: bearer(jwt) }), {
+      jwtKey: users.standIn.jwtPublicKey,
+      authorizedParties: ['https://elsewhere.example'],
+    });
+    assert.equal(wrongParty.ok, false);
+    assert.equal(!wrongParty.ok && wrongParty.status, 401);
   });
 });
 

@@ -1,6 +1,7 @@
 /* global document, window */
 // The demo page: sign up (local form against the Clerk stand-in, or Clerk's hosted sign-up), then follow the
-// user's provisioning workflow through the status API. Plain DOM, no framework; user data only via textContent.
+// user's provisioning workflow through the status API with the user's Clerk session token, and keep notes in the
+// user's own database. Plain DOM, no framework; user data only via textContent.
 
 const STEP_LABELS = {
   'create-database': 'Create the database',
@@ -19,6 +20,8 @@ const STATUS_LABELS = {
 };
 const STORAGE_KEY = 'per-user-db:userId';
 const POLL_MS = 1000;
+// Session tokens live 60 s: ask for a fresh one well before that.
+const TOKEN_REFRESH_MS = 40_000;
 
 const $ = (selector) => document.querySelector(selector);
 const el = (tag, props = {}, children = []) => {
@@ -30,11 +33,52 @@ const el = (tag, props = {}, children = []) => {
 
 let config;
 let current = { userId: null, timer: null, status: null, deleted: false };
+/** The stand-in session the page signed in with: `{ userId, sessionId, token, at }`. */
+let session = null;
 
 async function api(path, init) {
   const response = await fetch(path, { headers: { accept: 'application/json' }, ...init });
   const body = await response.json().catch(() => null);
   return { ok: response.ok, status: response.status, body };
+}
+
+const postJson = (path, data) =>
+  api(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(data),
+  });
+
+/**
+ * The signed-in user's Clerk session token: from Clerk's front end with a real instance; in local mode from a
+ * session the stand-in opened for the followed user (through the demo's sign-in route), refreshed as it ages.
+ */
+async function sessionToken() {
+  if (config.mode === 'clerk') return (await window.Clerk?.session?.getToken()) ?? null;
+  const userId = current.userId;
+  if (!userId) return null;
+  const fresh = session?.userId === userId && Date.now() - session.at < TOKEN_REFRESH_MS;
+  // A deleted account gets no new token: the last one serves until it expires.
+  if (fresh || (current.deleted && session?.userId === userId)) return session.token;
+  const result =
+    session?.userId === userId
+      ? await api(`/api/demo/sessions/${encodeURIComponent(session.sessionId)}/tokens`, { method: 'POST' })
+      : await postJson('/api/demo/sessions', { userId });
+  if (userId !== current.userId) return null;
+  if (!result.ok) {
+    session = null;
+    return null;
+  }
+  session = { userId, sessionId: result.body.sessionId ?? session.sessionId, token: result.body.token, at: Date.now() };
+  return session.token;
+}
+
+/** `api` as the signed-in user: `Authorization: Bearer <session token>`. */
+async function userApi(path, init = {}) {
+  const token = await sessionToken();
+  const headers = { accept: 'application/json', ...init.headers };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return api(path, { ...init, headers });
 }
 
 function errorMessage(result, fallback) {
@@ -111,6 +155,11 @@ function renderStatus(result) {
       : 'Clerk has the account; its webhook has not started a workflow yet.';
     return 'waiting';
   }
+  if (result.status === 401 && current.deleted) {
+    setBadge(badge, 'deleted', STATUS_LABELS.deleted);
+    detail.textContent = 'Account deleted: its session has ended with it.';
+    return 'deleted';
+  }
   if (!result.ok) {
     detail.textContent = `${errorMessage(result, 'The status API did not answer')}. Retrying…`;
     return 'error';
@@ -128,6 +177,7 @@ function renderStatus(result) {
     }[status.status] ?? '';
   renderSteps(status.steps ?? []);
   renderDatabase(status.database);
+  showNotes(status.status === 'ready' && !current.deleted);
   if (status.temporalUiUrl) {
     link.href = status.temporalUiUrl;
     link.hidden = false;
@@ -138,7 +188,7 @@ function renderStatus(result) {
 async function poll() {
   const userId = current.userId;
   if (!userId) return;
-  const result = await api(`/api/users/${encodeURIComponent(userId)}/database`).catch(() => ({
+  const result = await userApi(`/api/users/${encodeURIComponent(userId)}/database`).catch(() => ({
     ok: false,
     status: 0,
     body: null,
@@ -162,10 +212,76 @@ function follow(userId) {
   $('[data-testid="steps"]').replaceChildren();
   $('#database-facts').hidden = true;
   $('#temporal-link').hidden = true;
+  showNotes(false);
   $('#delete-account').hidden = false;
   $('#delete-account').disabled = false;
   setBadge($('[data-testid="status"]'), 'waiting', STATUS_LABELS.waiting);
   void poll();
+}
+
+// ---- notes (in the user's own database) -------------------------------------------------------------------
+
+const notesPath = (suffix = '') => `/api/users/${encodeURIComponent(current.userId)}/notes${suffix}`;
+
+function showNotes(visible) {
+  const panel = $('#notes');
+  const show = visible && Boolean(config?.notes);
+  if (show && panel.hidden) void loadNotes();
+  panel.hidden = !show;
+}
+
+function notesFailed(result, fallback) {
+  const error = $('#notes-error');
+  error.textContent = errorMessage(result, fallback);
+  error.hidden = false;
+}
+
+function renderNotes({ database, notes }) {
+  $('#notes-error').hidden = true;
+  $('[data-testid="notes-database"]').textContent = database.name;
+  $('#notes-empty').hidden = notes.length > 0;
+  $('[data-testid="note-list"]').replaceChildren(
+    ...notes.map((note) => {
+      const remove = el('button', { type: 'button', className: 'button small danger', textContent: 'Delete' });
+      remove.dataset.testid = 'note-delete';
+      remove.addEventListener('click', () => void deleteNote(note.id));
+      const item = el('li', {}, [el('span', { textContent: note.title }), remove]);
+      item.dataset.testid = 'note';
+      return item;
+    }),
+  );
+}
+
+async function loadNotes() {
+  const userId = current.userId;
+  const result = await userApi(notesPath()).catch(() => ({ ok: false, body: null }));
+  if (userId !== current.userId) return;
+  if (result.ok) renderNotes(result.body);
+  else notesFailed(result, 'Could not load your notes');
+}
+
+async function addNote(event) {
+  event.preventDefault();
+  const input = $('#note-title');
+  const title = input.value.trim();
+  if (!title) return;
+  const result = await userApi(notesPath(), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title }),
+  }).catch(() => ({ ok: false, body: null }));
+  if (!result.ok) return notesFailed(result, 'Could not save the note');
+  input.value = '';
+  await loadNotes();
+}
+
+async function deleteNote(id) {
+  const result = await userApi(notesPath(`/${encodeURIComponent(id)}`), { method: 'DELETE' }).catch(() => ({
+    ok: false,
+    body: null,
+  }));
+  if (!result.ok) return notesFailed(result, 'Could not delete the note');
+  await loadNotes();
 }
 
 // ---- actions ---------------------------------------------------------------------------------------------
@@ -222,6 +338,7 @@ async function deleteAccount() {
       if (!result.ok) throw new Error(errorMessage(result, `Deleting failed (${result.status})`));
     }
     current.deleted = true;
+    showNotes(false);
     localStorage.removeItem(STORAGE_KEY);
     button.hidden = true;
     detail.textContent = 'Account deleted: the deprovisioning workflow removes the database.';
@@ -343,6 +460,7 @@ async function start() {
     );
   }
   $('#delete-account').addEventListener('click', () => void deleteAccount());
+  $('#note-form').addEventListener('submit', (event) => void addNote(event));
 
   const requested = new URLSearchParams(window.location.search).get('user');
   const remembered = config.mode === 'stand-in' ? localStorage.getItem(STORAGE_KEY) : null;
