@@ -80,7 +80,7 @@ export const reconcileOptions: ActivityOptions = {
   retry: scanRetry,
 };
 
-/** Reconciliation's Clerk reads: a user missing from Clerk is an answer, not an error. */
+/** Reconciliation's Clerk reads (pages of users, which of some ids still exist). */
 export const reconcileClerkOptions = (): ActivityOptions => ({
   ...onClerkTaskQueue(),
   retry: { ...scanRetry, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ClerkAuth'] },
