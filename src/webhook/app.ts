@@ -98,7 +98,7 @@ export function createApp({ config, temporal, logger, clerk }: AppDeps) {
               reason: 'user.deleted',
               gracePeriodMs,
               eventId: svixId,
-              eventAt: eventTime(event.timestamp).toISOString(),
+              eventAt: eventTime(event.timestamp)?.toISOString(),
             });
           }
           const hints = signUpRegionHints(event, geo);
