@@ -47,9 +47,11 @@ export type ClerkEvent = UserCreatedEvent | UserDeletedEvent | { type: 'ignored'
 /** Below this a timestamp is in seconds (1e12 ms is September 2001; 1e12 s is tens of millennia away). */
 const MILLISECONDS_FROM = 1e12;
 
-/** When Clerk sent the event, whichever unit its `timestamp` is in. */
-export const eventTime = (timestamp: number): Date =>
-  new Date(timestamp < MILLISECONDS_FROM ? timestamp * 1000 : timestamp);
+/** When Clerk sent the event, whichever unit its `timestamp` is in; undefined when no date can be that far out. */
+export function eventTime(timestamp: number): Date | undefined {
+  const date = new Date(timestamp < MILLISECONDS_FROM ? timestamp * 1000 : timestamp);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
 
 export type ParseResult = { ok: true; event: ClerkEvent } | { ok: false; problems: string[] };
 

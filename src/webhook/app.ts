@@ -118,7 +118,7 @@ export function createApp({ config, temporal, logger, clerk, tenants }: AppDeps)
                 reason: 'user.deleted',
                 gracePeriodMs,
                 eventId: svixId,
-                eventAt: eventTime(event.timestamp).toISOString(),
+                eventAt: eventTime(event.timestamp)?.toISOString(),
               });
             }
             const hints = signUpRegionHints(event, geo);

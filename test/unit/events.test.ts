@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { parseClerkEvent } from '../../src/clerk/events.js';
+import { eventTime, parseClerkEvent } from '../../src/clerk/events.js';
 
 const example = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`../fixtures/clerk-events/${name}`, import.meta.url), 'utf8'));
@@ -33,4 +33,10 @@ test('invalid events name the field that is wrong', () => {
     assert.equal(parsed.ok, false);
     if (!parsed.ok) assert.match(parsed.problems.join('; '), field);
   }
+});
+
+test('eventTime: Clerk timestamps in milliseconds or seconds; none for a number no date can hold', () => {
+  assert.equal(eventTime(1_700_000_000_000)?.toISOString(), '2023-11-14T22:13:20.000Z');
+  assert.equal(eventTime(1_700_000_000)?.toISOString(), '2023-11-14T22:13:20.000Z');
+  assert.equal(eventTime(2.7e62), undefined);
 });
