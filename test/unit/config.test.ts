@@ -100,6 +100,9 @@ test('client (migrate, ops status/provision/…): Temporal and the tenant schema
   assert.deepEqual(Object.keys(config).sort(), ['logLevel', 'migrationsDir', 'temporal']);
   assert.equal(config.migrationsDir, '/srv/schema');
   assert.equal(config.temporal.taskQueue, 'q');
+  // With a Clerk key, `ops status` also reads Clerk's record.
+  const withClerk = loadConfig({ CLERK_SECRET_KEY: 'sk_test_x' }, 'client');
+  assert.deepEqual(withClerk.clerk, { secretKey: 'sk_test_x', apiUrl: undefined });
 });
 
 test('ops (ops users): Clerk API and the provider', () => {
@@ -130,6 +133,8 @@ test('a provider union member holds exactly its own settings, required ones set'
     kind: 'postgres',
     passwordSecret: worker.TENANT_PASSWORD_SECRET,
     servers: [{ name: 'eu', adminUrl: worker.DATABASE_URL }],
+    // One connection per activity slot (16) and one to cancel with; bounded connect, statement and lock waits.
+    pool: { size: 17, connectMs: 10_000, statementMs: 60_000, lockMs: 30_000 },
   });
   const xata = loadConfig(
     {
