@@ -240,7 +240,7 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
   client: (env, rawEnv) => ({
     ...common(env, rawEnv),
     migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
-    clerk: env.CLERK_SECRET_KEY ? { secretKey: env.CLERK_SECRET_KEY, apiUrl: env.CLERK_API_URL } : undefined,
+    ...(env.CLERK_SECRET_KEY && { clerk: { secretKey: env.CLERK_SECRET_KEY, apiUrl: env.CLERK_API_URL } }),
   }),
   ops: (env, rawEnv, required) => ({
     ...common(env, rawEnv),

@@ -106,6 +106,9 @@ test('client (migrate, ops status/provision/…): Temporal and the tenant schema
   assert.deepEqual(Object.keys(config).sort(), ['logLevel', 'migrationsDir', 'temporal']);
   assert.equal(config.migrationsDir, '/srv/schema');
   assert.equal(config.temporal.taskQueue, 'q');
+  // With a Clerk key, `ops status` also reads Clerk's record.
+  const withClerk = loadConfig({ CLERK_SECRET_KEY: 'sk_test_x' }, 'client');
+  assert.deepEqual(withClerk.clerk, { secretKey: 'sk_test_x', apiUrl: undefined });
 });
 
 test('ops (ops users): Clerk API and the provider', () => {
@@ -139,6 +142,8 @@ test('a provider union member holds exactly its own settings, required ones set'
     servers: [{ name: 'eu', adminUrl: worker.DATABASE_URL }],
     keepPublicConnect: false,
     tenantLimits: { connectionLimit: 10, statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 },
+    // One connection per activity slot (16) and one to cancel with; bounded connect, statement and lock waits.
+    pool: { size: 17, connectMs: 10_000, statementMs: 60_000, lockMs: 30_000 },
   });
   const xata = loadConfig(
     {
