@@ -18,7 +18,7 @@ const WORKER_SETTINGS = [
   'TENANT_PASSWORD_SECRET=sample-tenant-password-secret-of-32-characters-or-more',
   'CLERK_SECRET_KEY=sk_live_sample',
   'CLERK_API_URL=https://api.clerk.com',
-  'CLERK_WEBHOOK_SIGNING_SECRET=whsec_c2FtcGxl',
+  'CLERK_WEBHOOK_SIGNING_SECRET=whsec_dW5pdC10ZXN0LXNpZ25pbmctc2VjcmV0LTAxMjM0NTY3ODk=',
 ];
 
 /** The environment a service's process sees: compose leaves unset settings out (null). */

@@ -106,8 +106,8 @@ function podEnv(c: Container, sample: Record<string, string>): Record<string, st
 const SECRET_SAMPLE: Record<string, string> = {
   CLERK_SECRET_KEY: 'sk_live_sample',
   CLERK_PUBLISHABLE_KEY: 'pk_live_sample',
-  CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_c2FtcGxl',
-  HOOKDECK_WEBHOOK_SECRET: 'hookdeck-sample',
+  CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_dW5pdC10ZXN0LXNpZ25pbmctc2VjcmV0LTAxMjM0NTY3ODk=',
+  HOOKDECK_WEBHOOK_SECRET: 'hookdeck-sample-signing-secret-0123456789',
   DATABASE_URL: 'postgres://admin:sample@tenants-eu.internal:5432/postgres',
   POSTGRES_REGIONS:
     'eu=postgres://admin:sample@tenants-eu.internal:5432/postgres,us=postgres://admin:sample@tenants-us.internal:5432/postgres',

@@ -197,7 +197,7 @@ test('postgres tenant settings: the previous secret, limits and the PUBLIC CONNE
   const provider = loadConfig(
     {
       ...worker,
-      TENANT_PASSWORD_SECRET_PREVIOUS: 'b'.repeat(32),
+      TENANT_PASSWORD_SECRET_PREVIOUS: 'unit-test-previous-tenant-secret-0123456789',
       TENANT_CONNECTION_LIMIT: '3',
       TENANT_STATEMENT_TIMEOUT: '5m',
       TENANT_IDLE_IN_TRANSACTION_TIMEOUT: '90s',
@@ -206,7 +206,7 @@ test('postgres tenant settings: the previous secret, limits and the PUBLIC CONNE
     'worker',
   ).provider;
   assert.ok(provider.kind === 'postgres');
-  assert.equal(provider.previousPasswordSecret, 'b'.repeat(32));
+  assert.equal(provider.previousPasswordSecret, 'unit-test-previous-tenant-secret-0123456789');
   assert.equal(provider.keepPublicConnect, true);
   assert.deepEqual(provider.tenantLimits, {
     connectionLimit: 3,

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 
 const standIn = {
-  CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_x',
+  CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_dW5pdC10ZXN0LXNpZ25pbmctc2VjcmV0LTAxMjM0NTY3ODk=',
   CLERK_SECRET_KEY: 'sk_test_local',
   CLERK_API_URL: 'http://127.0.0.1:3100',
 };
@@ -29,7 +29,7 @@ test('demo accounts are off unless DEMO_ACCOUNTS=true, even against the stand-in
       ...standIn,
       DEMO_ACCOUNTS: 'true',
       DATABASE_URL: 'postgres://postgres:pw@127.0.0.1:5432/postgres',
-      TENANT_PASSWORD_SECRET: 'a'.repeat(32),
+      TENANT_PASSWORD_SECRET: 'unit-test-tenant-password-secret-0123456789',
     },
     'webhook',
   );
@@ -59,7 +59,7 @@ test('session verification: CLERK_JWT_KEY (one line with \\n or PEM), CLERK_AUTH
   const oneLine = pem.replaceAll('\n', '\\n');
   const config = loadConfig(
     {
-      CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_x',
+      CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_dW5pdC10ZXN0LXNpZ25pbmctc2VjcmV0LTAxMjM0NTY3ODk=',
       CLERK_JWT_KEY: oneLine,
       CLERK_AUTHORIZED_PARTIES: 'https://a.example, http://localhost:3000',
     },
@@ -71,16 +71,28 @@ test('session verification: CLERK_JWT_KEY (one line with \\n or PEM), CLERK_AUTH
     apiUrl: undefined,
     authorizedParties: ['https://a.example', 'http://localhost:3000'],
   });
-  assert.equal(loadConfig({ CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_x' }, 'webhook').session, undefined);
+  assert.equal(
+    loadConfig({ CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_dW5pdC10ZXN0LXNpZ25pbmctc2VjcmV0LTAxMjM0NTY3ODk=' }, 'webhook')
+      .session,
+    undefined,
+  );
   assert.deepEqual(
-    problems({ CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_x', CLERK_JWT_KEY: 'sk_test_not_a_key' }).map(
-      (p) => p.split(':')[0],
-    ),
+    problems({
+      CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_dW5pdC10ZXN0LXNpZ25pbmctc2VjcmV0LTAxMjM0NTY3ODk=',
+      CLERK_JWT_KEY: 'sk_test_not_a_key',
+    }).map((p) => p.split(':')[0]),
     ['CLERK_JWT_KEY'],
   );
   assert.match(
-    problems({ CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_x', CLERK_AUTHORIZED_PARTIES: 'https://a.example/path' })[0]!,
+    problems({
+      CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_dW5pdC10ZXN0LXNpZ25pbmctc2VjcmV0LTAxMjM0NTY3ODk=',
+      CLERK_AUTHORIZED_PARTIES: 'https://a.example/path',
+    })[0]!,
     /^CLERK_AUTHORIZED_PARTIES: must be comma-separated origins/,
   );
-  assert.equal(loadConfig({ CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_x' }, 'webhook').statusApi.ratePerMinute, 120);
+  assert.equal(
+    loadConfig({ CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_dW5pdC10ZXN0LXNpZ25pbmctc2VjcmV0LTAxMjM0NTY3ODk=' }, 'webhook')
+      .statusApi.ratePerMinute,
+    120,
+  );
 });
