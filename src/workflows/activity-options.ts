@@ -39,8 +39,12 @@ const clerkRetry: RetryPolicy = {
   nonRetryableErrorTypes: CLERK_PERMANENT_ERROR_TYPES,
 };
 
-/** Clerk calls run on their own task queue, which the worker rate-limits server-side for the whole fleet. */
-const onClerkTaskQueue = () => ({ taskQueue: clerkTaskQueue(workflowInfo().taskQueue), startToCloseTimeout: '30s' });
+/**
+ * Clerk calls run on their own task queue, which the worker rate-limits server-side for the whole fleet. A call
+ * takes well under a second; the bound is what a call in flight on a worker that died (or a Clerk that hangs)
+ * costs before it is retried elsewhere.
+ */
+const onClerkTaskQueue = () => ({ taskQueue: clerkTaskQueue(workflowInfo().taskQueue), startToCloseTimeout: '15s' });
 
 // On cancellation (the user was deleted), provisioning waits for an in-flight activity to finish rather than
 // abandon it, so the run closes only once nothing can still create the database that deprovisioning drops.
