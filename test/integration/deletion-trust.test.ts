@@ -69,7 +69,9 @@ describe('deletion trusts Clerk', () => {
     assert.ok(warning, 'a warning names the user');
     assert.match(warning, new RegExp(svixId));
     assert.match(warning, /WARN/i);
-    const status = (await (await fetch(`${p.receiver.url}/api/users/${userId}/database`)).json()) as {
+    const status = (await (
+      await fetch(`${p.receiver.url}/api/users/${userId}/database`, { headers: await p.authHeaders(userId) })
+    ).json()) as {
       status: string;
     };
     assert.equal(status.status, 'ready');

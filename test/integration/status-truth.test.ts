@@ -21,7 +21,7 @@ describe('status after provisioning closed', () => {
   after(() => p.stop());
 
   const apiStatus = async (userId: string) => {
-    const res = await fetch(`${p.receiver.url}/api/users/${userId}/database`);
+    const res = await fetch(`${p.receiver.url}/api/users/${userId}/database`, { headers: await p.authHeaders(userId) });
     assert.equal(res.status, 200);
     return (await res.json()) as DatabaseStatus;
   };
