@@ -38,7 +38,7 @@ interface ChaosOptions {
 }
 
 const CLERK_RATE_PER_SECOND = 5;
-const ACTIVITY_KINDS = ['createDatabase', 'applyMigrations', 'recordOnClerk'] as const;
+const ACTIVITY_KINDS = ['createDatabase', 'applyMigrations', 'recordOnClerkIfUserExists'] as const;
 
 interface FaultRecord {
   fault: string;

@@ -98,7 +98,7 @@ describe('observability: metrics of the worker and the receiver after a real sig
       });
       return closed >= 1 ? text : undefined;
     }, 'the provisioning run to be counted as ready');
-    for (const activity of ['createDatabase', 'applyMigrations', 'recordOnClerk']) {
+    for (const activity of ['createDatabase', 'applyMigrations', 'recordOnClerkIfUserExists']) {
       const labels = { activity, outcome: 'completed' };
       assert.ok(moved(work, workerBefore, 'per_user_db_activity_executions_total', labels) >= 1, activity);
       assert.ok(moved(work, workerBefore, 'per_user_db_activity_duration_seconds_count', labels) >= 1, activity);

@@ -49,7 +49,7 @@ describe('tracing: one trace from the webhook request through the workflow into 
   test('webhook → StartWorkflow → RunWorkflow → StartActivity → RunActivity for every provisioning step', async () => {
     const user = await p.clerk.users.createUser({ emailAddress: [`trace-${Date.now()}@example.com`] });
     await waitForReadyMetadata(p, user.id);
-    const steps = ['createDatabase', 'applyMigrations', 'recordOnClerk'];
+    const steps = ['createDatabase', 'applyMigrations', 'recordOnClerkIfUserExists'];
     const byId = () => new Map(collector.spans.map((s) => [s.spanId, s]));
     /** Span names from `span` up to the trace's root. */
     const ancestry = (span: CollectedSpan) => {
