@@ -31,6 +31,7 @@ export function formatReport(report: FleetReport): string {
       '.',
     `Clerk: ${report.clerk.updated} users' schemaVersion updated, ${report.clerk.failed} failed.`,
   ];
+  if (report.orphans > 0) lines.push(...formatOrphans(report));
   if (report.failures.length > 0) {
     lines.push('Failures:');
     for (const f of report.failures) lines.push(`  ${f.userId} (${f.name}) [${f.stage}]: ${f.error}`);
@@ -41,6 +42,15 @@ export function formatReport(report: FleetReport): string {
     );
   }
   return lines.join('\n');
+}
+
+/** Orphans are not failures: their databases were migrated, but the Clerk user is gone. */
+function formatOrphans(report: FleetReport): string[] {
+  const omitted = report.orphans - report.orphanUserIds.length;
+  return [
+    `${report.orphans} orphaned databases (Clerk user gone): run \`per-user-db reconcile\` to review/remove them.`,
+    `  ${report.orphanUserIds.join(', ')}${omitted > 0 ? ` …and ${omitted} more` : ''}`,
+  ];
 }
 
 function formatRotationReport(report: FleetReport, seconds: number): string {

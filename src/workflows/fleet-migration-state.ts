@@ -71,6 +71,11 @@ export interface FleetCounters {
   failed: number;
   clerkUpdated: number;
   clerkFailed: number;
+  /**
+   * Tenants whose Clerk user is gone (the Clerk write answered "not found"): orphaned databases for
+   * `per-user-db reconcile`, not failures. Absent in runs carried from a build without it.
+   */
+  orphans?: number;
 }
 
 /** Everything one run hands to the next; small whatever the fleet size (failures are capped). */
@@ -85,6 +90,8 @@ export interface FleetCarry {
   total?: number;
   failures: FleetFailure[];
   failuresOmitted: number;
+  /** User ids of orphaned tenants, the first MAX_KEPT_ORPHANS; absent in runs carried from a build without it. */
+  orphanUserIds?: string[];
   paused: boolean;
   pauseReason?: string;
   /** `failed` when the rollout started or was last resumed: the auto-pause counts from there. */
@@ -115,6 +122,13 @@ export interface FleetProgress {
   ratePerSecond: number;
   etaSeconds?: number;
   clerk: { updated: number; failed: number; pending: number };
+  /**
+   * Tenants migrated whose Clerk user no longer exists: orphaned databases (counted in `done`, not in `failed`)
+   * that `per-user-db reconcile` reviews and removes.
+   */
+  orphans: number;
+  /** A sample of the orphans' user ids (up to MAX_KEPT_ORPHANS). */
+  orphanUserIds: string[];
   /** The query shows the latest few; the final report every one kept (up to MAX_KEPT_FAILURES). */
   failures: FleetFailure[];
   /** Failures beyond those listed. */
@@ -131,6 +145,8 @@ export interface FleetReport extends FleetProgress {
 export const QUERY_FAILURES = 20;
 /** Failures carried from run to run and listed in the report; the rest are counted. Keeps payloads small. */
 export const MAX_KEPT_FAILURES = 1_000;
+/** Orphans' user ids carried from run to run and listed in the report; the rest are counted. */
+export const MAX_KEPT_ORPHANS = 100;
 /** Longest error message kept per failure. */
 export const MAX_ERROR_CHARS = 500;
 
@@ -171,6 +187,7 @@ export function describeProgress(p: FleetProgress): string {
     `${p.state}${p.pauseReason ? ` (${p.pauseReason})` : ''}`,
     `${p.targetVersion === undefined ? 'credentials' : `v${p.targetVersion}`}: ${p.done}${of} done`,
     `${p.failed} failed`,
+    ...(p.orphans > 0 ? [`${p.orphans} orphaned`] : []),
     `${p.inFlight} in flight`,
     `${p.ratePerSecond.toFixed(1)}/s`,
   ];

@@ -1,8 +1,10 @@
 import {
   ActivityFailure,
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertMemo,
@@ -21,6 +23,7 @@ import {
   resumeFleetMigration,
   MAX_ERROR_CHARS,
   MAX_KEPT_FAILURES,
+  MAX_KEPT_ORPHANS,
   QUERY_FAILURES,
   type FleetCarry,
   type FleetCounters,
@@ -80,6 +83,15 @@ export function failureMessage(error: unknown): string {
  * Clerk needs the new version when this rollout changed it: when this attempt applied something, or when an
  * earlier attempt may have (it died after committing). Tenants already up to date cost no Clerk write.
  */
+/** The Clerk write failed because the Clerk user is gone: the tenant database is an orphan. */
+export function isClerkUserGone(error: unknown): boolean {
+  return (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.type === 'ClerkUserNotFound'
+  );
+}
+
 export const clerkMayBeBehind = (result: TenantMigration) => result.applied.length > 0 || result.attempt > 1;
 
 /**
@@ -251,6 +263,8 @@ export class Rollout {
         failed: counters.clerkFailed,
         pending: this.clerkBacklog.length + this.clerkInFlight,
       },
+      orphans: counters.orphans ?? 0,
+      orphanUserIds: [...(carry.orphanUserIds ?? [])],
       failures,
       failuresOmitted: carry.failuresOmitted + carry.failures.length - failures.length,
       startedAt: carry.startedAt,
@@ -274,6 +288,13 @@ export class Rollout {
     if (this.carry.failures.length < MAX_KEPT_FAILURES) this.carry.failures.push(failure);
     else this.carry.failuresOmitted++;
     log.warn('tenant rollout: tenant failed', { ...failure });
+  }
+
+  private recordOrphan(tenant: TenantRef): void {
+    this.counters.orphans = (this.counters.orphans ?? 0) + 1;
+    const sample = (this.carry.orphanUserIds ??= []);
+    if (sample.length < MAX_KEPT_ORPHANS) sample.push(tenant.userId);
+    log.warn('tenant rollout: Clerk user gone, tenant database orphaned', { userId: tenant.userId, name: tenant.name });
   }
 
   private fetchPage(): void {
@@ -330,6 +351,12 @@ export class Rollout {
       .then(
         () => void this.counters.clerkUpdated++,
         (error: unknown) => {
+          // Since 'fleet-orphans-not-failures': a gone Clerk user makes the (migrated) tenant an orphan for
+          // reconcile, not a failure. Runs recorded before the patch replay the old way.
+          if (isClerkUserGone(error) && patched('fleet-orphans-not-failures')) {
+            this.recordOrphan(tenant);
+            return;
+          }
           this.counters.clerkFailed++;
           this.recordFailure(tenant, 'record-on-clerk', error);
         },
@@ -379,7 +406,7 @@ function freshCarry(): FleetCarry {
     startedAt: new Date().toISOString(),
     activeMs: 0,
     cursor: '',
-    counters: { migrated: 0, upToDate: 0, failed: 0, clerkUpdated: 0, clerkFailed: 0 },
+    counters: { migrated: 0, upToDate: 0, failed: 0, clerkUpdated: 0, clerkFailed: 0, orphans: 0 },
     failures: [],
     failuresOmitted: 0,
     paused: false,

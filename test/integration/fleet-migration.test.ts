@@ -4,17 +4,13 @@
  * stand-in, and workers and CLI commands as child processes (`src/cli.ts worker`, `src/cli.ts migrate …`).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { createClerkApi } from '../../src/clerk/client.js';
 import { startClerkStandIn, type ClerkStandIn } from '../../dev/clerk-stand-in/index.js';
 import { startThrowawayPostgres, type EmbeddedPostgresHandle } from '../../dev/local/embedded-postgres.js';
-import { applyMigrations, loadMigrations } from '../../src/migrations/index.js';
 import { createPostgresProvider } from '../../src/providers/postgres.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import type { DatabaseProvider } from '../../src/providers/types.js';
@@ -24,31 +20,12 @@ import {
   type FleetProgress,
   type FleetReport,
 } from '../../src/workflows/fleet-migration-state.js';
+import { cliProcesses, createV1Tenant, fleetRelease, mapLimit } from '../helpers/fleet.js';
 import { eventually, randomToken } from '../helpers/pipeline.js';
 import { testTemporal } from '../helpers/temporal.js';
 
 const TENANTS = 210;
 const BROKEN = 5;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return results;
-}
 
 describe('fleet migration: a schema change rolled out to every tenant', () => {
   let postgres: EmbeddedPostgresHandle;
@@ -59,38 +36,7 @@ describe('fleet migration: a schema change rolled out to every tenant', () => {
   let workerA: ChildProcess;
   const userIds: string[] = [];
   const broken = new Set<string>();
-  const children = new Set<ChildProcess>();
-
-  /** `src/cli.ts <args>` in a child process with the test's environment. */
-  function spawnCli(args: string[]): { child: ChildProcess; result: Promise<CliResult> } {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const result = new Promise<CliResult>((resolve) =>
-      child.on('exit', (code) => {
-        children.delete(child);
-        resolve({ code, stdout, stderr });
-      }),
-    );
-    return { child, result };
-  }
-  const runCli = (args: string[]) => spawnCli(args).result;
-
-  /** A worker process, resolved once it polls its task queues. */
-  async function startWorker(): Promise<ChildProcess> {
-    const { child, result } = spawnCli(['worker']);
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => d.toString().includes('worker started') && resolve());
-      void result.then((r) => reject(new Error(`worker exited early (${r.code}): ${r.stderr}`)));
-    });
-    return child;
-  }
+  const { spawnCli, runCli, startWorker, killAll } = cliProcesses(() => env);
 
   async function progress(): Promise<FleetProgress> {
     const { client } = await testTemporal();
@@ -132,10 +78,7 @@ describe('fleet migration: a schema change rolled out to every tenant', () => {
     provider = createPostgresProvider({ adminUrl: postgres.url, passwordSecret, region: 'local', poolSize: 6 });
 
     // The release being rolled out: the real 0001 plus the fixture's 0002.
-    const migrationsDir = await mkdtemp(join(tmpdir(), 'per-user-db-fleet-migrations-'));
-    await copyFile('migrations/0001_init.sql', join(migrationsDir, '0001_init.sql'));
-    await copyFile('test/fixtures/migrations-fleet/0002_note_links.sql', join(migrationsDir, '0002_note_links.sql'));
-    const v1 = (await loadMigrations(migrationsDir)).slice(0, 1);
+    const { migrationsDir, v1 } = await fleetRelease();
 
     const taskQueue = `fleet-${randomToken(6)}`;
     workflowId = fleetMigrationWorkflowId(taskQueue);
@@ -161,13 +104,7 @@ describe('fleet migration: a schema change rolled out to every tenant', () => {
     const clerk = createClerkApi({ secretKey, apiUrl: standIn.url });
     const provisionedAt = new Date().toISOString();
     await mapLimit(Array.from({ length: TENANTS }), 8, async () => {
-      const user = await clerk.users.createUser({ emailAddress: [`fleet-${randomToken(6)}@example.com`] });
-      const database = await provider.create(user.id, {});
-      await applyMigrations(await provider.adminConnection(database), v1);
-      await clerk.users.updateUserMetadata(user.id, {
-        publicMetadata: { database: { status: 'ready', ...database, schemaVersion: 1, provisionedAt } },
-      });
-      userIds.push(user.id);
+      userIds.push(await createV1Tenant(clerk, provider, v1, provisionedAt));
     });
     // A conflicting object in a few tenants: 0002 fails there, the same way every time.
     for (const userId of userIds.slice(0, BROKEN)) {
@@ -184,7 +121,7 @@ describe('fleet migration: a schema change rolled out to every tenant', () => {
   });
 
   after(async () => {
-    for (const child of children) child.kill('SIGKILL');
+    killAll();
     await provider?.close();
     await standIn?.stop();
     await postgres?.stop();
