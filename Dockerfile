@@ -11,10 +11,10 @@ COPY package.json package-lock.json ./
 COPY scripts/bundle-xata.mjs ./scripts/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle-workflows.ts ./scripts/
 COPY src ./src
+# tsc, then the prebuilt Temporal workflow bundle (dist/workflow-bundle.js), which the worker loads at start.
 RUN npm run build
-# The prebuilt Temporal workflow bundle belongs here (built once, copied into the image) once the worker can
-# load one; until then the worker bundles src/workflows at start-up.
 
 # The dev harness as one file: only the stand-in's code, with the runtime packages the product already has.
 FROM build AS dev-bundle
