@@ -5,16 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { createClerkApi } from '../../src/clerk/client.js';
 import { startClerkStandIn, type ClerkStandIn } from '../../dev/clerk-stand-in/index.js';
 import { startThrowawayPostgres, type EmbeddedPostgresHandle } from '../../dev/local/embedded-postgres.js';
-import { applyMigrations, loadMigrations } from '../../src/migrations/index.js';
+import { applyMigrations } from '../../src/migrations/index.js';
 import { createPostgresProvider } from '../../src/providers/postgres.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import type { DatabaseProvider } from '../../src/providers/types.js';
@@ -26,6 +23,7 @@ import {
 } from '../../src/workflows/fleet-migration-state.js';
 import { eventually, randomToken } from '../helpers/pipeline.js';
 import { testTemporal } from '../helpers/temporal.js';
+import { fleetRelease, workerEnv } from '../helpers/worker-env.js';
 
 const TENANTS = 210;
 const BROKEN = 5;
@@ -132,21 +130,19 @@ describe('fleet migration: a schema change rolled out to every tenant', () => {
     provider = createPostgresProvider({ adminUrl: postgres.url, passwordSecret, region: 'local', poolSize: 6 });
 
     // The release being rolled out: the real 0001 plus the fixture's 0002.
-    const migrationsDir = await mkdtemp(join(tmpdir(), 'per-user-db-fleet-migrations-'));
-    await copyFile('migrations/0001_init.sql', join(migrationsDir, '0001_init.sql'));
-    await copyFile('test/fixtures/migrations-fleet/0002_note_links.sql', join(migrationsDir, '0002_note_links.sql'));
-    const v1 = (await loadMigrations(migrationsDir)).slice(0, 1);
+    const { migrationsDir, v1 } = await fleetRelease('fleet');
 
     const taskQueue = `fleet-${randomToken(6)}`;
     workflowId = fleetMigrationWorkflowId(taskQueue);
     env = {
       ...(process.env as Record<string, string>),
-      DATABASE_URL: postgres.url,
-      TENANT_PASSWORD_SECRET: passwordSecret,
-      CLERK_SECRET_KEY: secretKey,
-      CLERK_API_URL: standIn.url,
-      TASK_QUEUE: taskQueue,
-      TEMPORAL_ADDRESS: temporal.connection.options.address ?? '',
+      ...workerEnv({
+        databaseUrl: postgres.url,
+        passwordSecret,
+        clerk: { secretKey, apiUrl: standIn.url },
+        taskQueue,
+        temporal,
+      }),
       MIGRATIONS_DIR: migrationsDir,
       CLERK_RATE_LIMIT_PER_SECOND: '200',
       LOG_LEVEL: 'info',
