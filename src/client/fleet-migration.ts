@@ -3,7 +3,9 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
+  type Workflow,
   type WorkflowHandle,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { fleetMigration, migrateTenantDatabase } from '../workflows/fleet-migration.js';
 import {
@@ -30,32 +32,61 @@ export interface MigrationTarget {
 }
 
 /** Starts a rollout to `target`; only one runs at a time per task queue. */
-export async function startFleetMigration(
+export function startFleetMigration(
   client: Client,
   taskQueue: string,
   target: MigrationTarget,
   options: FleetMigrationOptions,
 ): Promise<FleetMigrationHandle> {
-  const workflowId = fleetMigrationWorkflowId(taskQueue);
+  return startRollout<typeof fleetMigration>(client, {
+    workflowType: 'fleetMigration',
+    workflowId: fleetMigrationWorkflowId(taskQueue),
+    taskQueue,
+    args: [{ targetVersion: target.version, ...options }],
+    summary: `Schema rollout to v${target.version} (${target.file})`,
+    details:
+      `Every tenant database to schema v${target.version}: ${options.concurrency} at a time, ` +
+      `${options.maxAttempts} attempts per tenant, Clerk schemaVersion ${options.updateClerk ? 'updated' : 'left alone'}.`,
+    what: 'fleet migration',
+    command: 'migrate',
+  });
+}
+
+/** How one tenant rollout (fleet migration, credential rotation) starts, and what names it when refused. */
+export interface RolloutStart<W extends Workflow> {
+  workflowType: WorkflowName;
+  workflowId: string;
+  taskQueue: string;
+  args: Parameters<W>;
+  summary: string;
+  details: string;
+  /** Its name in the refusal (`fleet migration`), and the CLI command that controls it (`migrate`). */
+  what: string;
+  command: string;
+}
+
+/** Starts a tenant rollout; only one runs at a time per workflow ID: a second start while one is open is refused. */
+export async function startRollout<W extends Workflow>(
+  client: Client,
+  start: RolloutStart<W>,
+): Promise<WorkflowHandle<W>> {
   try {
-    return await client.workflow.start<typeof fleetMigration>('fleetMigration' satisfies WorkflowName, {
-      workflowId,
-      taskQueue,
-      args: [{ targetVersion: target.version, ...options }],
+    return await client.workflow.start<W>(start.workflowType, {
+      workflowId: start.workflowId,
+      taskQueue: start.taskQueue,
+      args: start.args,
       // One rollout at a time: a second start while one is open is refused; a new one after it closed is fine.
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: [{ key: STATUS, value: 'running' }],
-      staticSummary: `Schema rollout to v${target.version} (${target.file})`,
-      staticDetails:
-        `Every tenant database to schema v${target.version}: ${options.concurrency} at a time, ` +
-        `${options.maxAttempts} attempts per tenant, Clerk schemaVersion ${options.updateClerk ? 'updated' : 'left alone'}.`,
-    });
+      staticSummary: start.summary,
+      staticDetails: start.details,
+    } as unknown as WorkflowStartOptions<W>); // `args` is `Parameters<W>`, which the conditional type cannot see
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
       throw new Error(
-        `A fleet migration is already running (workflow ${workflowId}); only one runs at a time. Watch it with ` +
-          '`per-user-db migrate status --watch`, or pause, resume or cancel it.',
+        `A ${start.what} is already running (workflow ${start.workflowId}); only one runs at a time. Watch it with ` +
+          `\`per-user-db ${start.command} status --watch\`, or pause, resume or cancel it.`,
         { cause: error },
       );
     }

@@ -18,6 +18,7 @@ import { runWorker, type RunningWorker } from '../../src/worker/run.js';
 import { databaseCount } from '../helpers/databases.js';
 import { eventually, newUserId, randomToken } from '../helpers/pipeline.js';
 import { testTemporal } from '../helpers/temporal.js';
+import { workerEnv } from '../helpers/worker-env.js';
 import { provisioningExists, workflowExists } from '../helpers/workflows.js';
 import { WorkflowFailedError } from '@temporalio/client';
 import { deprovisionWorkflowId } from '../../src/workflows/deprovision-state.js';
@@ -61,12 +62,7 @@ describe('reconciliation: users without a database, databases without a user', (
     workerConfig = (clerkApi: { secretKey: string; apiUrl: string }, queue: string, interval = '15m') =>
       loadConfig(
         {
-          DATABASE_URL: postgres.url,
-          TENANT_PASSWORD_SECRET: passwordSecret,
-          CLERK_SECRET_KEY: clerkApi.secretKey,
-          CLERK_API_URL: clerkApi.apiUrl,
-          TASK_QUEUE: queue,
-          TEMPORAL_ADDRESS: temporal.connection.options.address ?? '',
+          ...workerEnv({ databaseUrl: postgres.url, passwordSecret, clerk: clerkApi, taskQueue: queue, temporal }),
           CLERK_RATE_LIMIT_PER_SECOND: '100',
           RECONCILE_INTERVAL: interval,
           LOG_LEVEL: 'warn',
@@ -235,12 +231,13 @@ describe('reconciliation in a small deployment whose every user left (fewer data
     for (const userId of gone) await provider.create(userId, {});
     const config = loadConfig(
       {
-        DATABASE_URL: postgres.url,
-        TENANT_PASSWORD_SECRET: passwordSecret,
-        CLERK_SECRET_KEY: secretKey,
-        CLERK_API_URL: standIn.url,
-        TASK_QUEUE: taskQueue,
-        TEMPORAL_ADDRESS: temporal.connection.options.address ?? '',
+        ...workerEnv({
+          databaseUrl: postgres.url,
+          passwordSecret,
+          clerk: { secretKey, apiUrl: standIn.url },
+          taskQueue,
+          temporal,
+        }),
         RECONCILE_INTERVAL: 'off',
         LOG_LEVEL: 'warn',
       },
