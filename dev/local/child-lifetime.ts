@@ -37,7 +37,8 @@ export function guardProcess(pid: number, signal: NodeJS.Signals): ProcessGuard 
   };
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
+import { alive } from '../../dev/local/child-lifetime.js';
 import { isPortFree } from '../../dev/local/ports.js';
 import { createClerkApi } from '../../src/clerk/client.js';
 import { eventually } from '../helpers/pipeline.js';
@@ -45,15 +46,6 @@ async function startStack(): Promise<ChildProcess> {
     child.once('exit', (code, signal) => reject(new Error(`the stack exited (${signal ?? code}):\n${output}`)));
   });
   return child;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const firstLinePid = async (file: string) => Number.parseInt((await readFile(file, 'utf8')).split('\n')[0]!, 10);
