@@ -32,6 +32,8 @@ describe('a late user.created after the provisioning run closed', () => {
       assert.equal(again.status, 202);
       assert.equal(again.body.status, 'started');
       await waitForReadyMetadata(p, user.id);
+      // The metadata is written one step before the run closes: wait for the run itself, not just its effect.
+      await handle.result();
       const latest = await handle.describe();
       assert.notEqual(latest.runId, failedRunId);
       assert.equal(latest.status.name, 'COMPLETED');
