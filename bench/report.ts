@@ -3,6 +3,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { format, resolveConfig } from 'prettier';
 
 export const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
@@ -190,7 +191,10 @@ export async function updateReadmeTable(): Promise<void> {
   const end = readme.indexOf(TABLE_END);
   if (start < 0 || end < start) throw new Error(`bench/README.md lacks the ${TABLE_START} … ${TABLE_END} markers`);
   const table = `${TABLE_START}\n${lines.join('\n')}\n${TABLE_END}`;
-  await writeFile(README, readme.slice(0, start) + table + readme.slice(end + TABLE_END.length));
+  const text = readme.slice(0, start) + table + readme.slice(end + TABLE_END.length);
+  // Formatted as `npm run lint` checks it, so a bench run never leaves the tree failing lint.
+  const options = await resolveConfig(README);
+  await writeFile(README, await format(text, { ...options, filepath: README }));
 }
 
 /** Milliseconds as text with one decimal. */
