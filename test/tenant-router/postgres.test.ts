@@ -210,6 +210,67 @@ describe('tenant router on PostgreSQL', () => {
   });
 });
 
+describe('tenant router during a TENANT_PASSWORD_SECRET rotation', () => {
+  const newSecret = randomBytes(32).toString('hex');
+  const server = () => {
+    const url = new URL(adminUrl);
+    return { local: { host: url.hostname, port: Number(url.port) } };
+  };
+  /** A router deployed with the new secret, and the old one as previous while `previous` is true. */
+  const rotating = (previous: boolean) =>
+    router({
+      postgres: {
+        passwordSecret: newSecret,
+        previousPasswordSecret: previous ? passwordSecret : undefined,
+        regions: server(),
+      },
+    });
+  /** What `per-user-db rotate-credentials` does to one tenant. */
+  const rotate = async (userId: string) => {
+    const rotator = createPostgresProvider({
+      adminUrl,
+      passwordSecret: newSecret,
+      previousPasswordSecret: passwordSecret,
+      region: 'local',
+    });
+    try {
+      await rotator.rotateCredentials!(userId);
+    } finally {
+      await rotator.close();
+    }
+  };
+  const whoAmI = async (r: TenantRouter, userId: string) =>
+    (await (await r.forUser(userId)).query<{ who: string }>('SELECT current_user AS who')).rows[0]?.who;
+
+  test('a tenant not yet rotated is reachable with the previous secret set, and refused without it', async () => {
+    const userId = await users.readyTenant(provider, migrations);
+    assert.equal(await whoAmI(rotating(true), userId), role(userId));
+    await assert.rejects(whoAmI(rotating(false), userId), (error: { code?: string }) => error.code === '28P01');
+  });
+
+  test('a rotated tenant logs in with the current secret, with or without the previous one', async () => {
+    const userId = await users.readyTenant(provider, migrations);
+    await rotate(userId);
+    assert.equal(await whoAmI(rotating(true), userId), role(userId));
+    assert.equal(await whoAmI(rotating(false), userId), role(userId));
+  });
+
+  test('a tenant rotated while its pool is open: the next connection logs in with the current secret', async () => {
+    const userId = await users.readyTenant(provider, migrations);
+    const r = rotating(true);
+    const handle = await r.forUser(userId);
+    const before = await handle.connect(); // logged in with the previous secret; keeps the next checkout off it
+    await rotate(userId);
+    const after = await handle.connect();
+    try {
+      assert.equal((await after.query<{ who: string }>('SELECT current_user AS who')).rows[0]?.who, role(userId));
+    } finally {
+      after.release();
+      before.release();
+    }
+  });
+});
+
 describe('schema version gate during a rollout', () => {
   test('a tenant at v1 is migrated to v2 on first access', async () => {
     const userId = await users.readyTenant(provider, migrations, 1);
