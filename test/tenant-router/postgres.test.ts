@@ -128,6 +128,34 @@ describe('tenant router on PostgreSQL', () => {
     assert.ok(peakServer > 2, `the load reached several tenants at once (peak ${peakServer})`);
   });
 
+  test('many tenants under a small cap: every concurrent request waits its turn and none fails', async () => {
+    const tenants = await Promise.all(Array.from({ length: 12 }, () => users.readyTenant(provider, migrations)));
+    const r = router({ maxConnections: 4, maxConnectionsPerTenant: 2, acquireTimeoutMs: 60_000 });
+    const sessions = tenants.map((t) => readyRecord({ provider: 'postgres', name: role(t), region: 'local' }, 1));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 300 }, async (_, i) => {
+        const n = (i * 7) % tenants.length;
+        const handle = await r.forUser(tenants[n]!, sessions[n]);
+        if (i % 3 === 0) {
+          const client = await handle.connect();
+          try {
+            return (
+              (await client.query<{ who: string }>('SELECT current_user AS who')).rows[0]?.who === role(tenants[n]!)
+            );
+          } finally {
+            client.release();
+          }
+        }
+        return (await handle.query<{ who: string }>('SELECT current_user AS who')).rows[0]?.who === role(tenants[n]!);
+      }),
+    );
+    const failed = outcomes.filter((o) => o.status === 'rejected').map((o) => String(o.reason));
+    assert.deepEqual(failed, []);
+    assert.ok(outcomes.every((o) => o.status === 'fulfilled' && o.value));
+    assert.ok(r.stats().evictions > 0, 'the load made the router evict pools');
+    assert.ok(r.stats().connections <= 4);
+  });
+
   test('a full router evicts the least recently used idle pool and closes its connections', async () => {
     const [a, b, c] = await Promise.all([1, 2, 3].map(() => users.readyTenant(provider, migrations)));
     const r = router({ maxConnections: 2, maxConnectionsPerTenant: 1, idleTimeoutMs: 600_000 });
