@@ -115,8 +115,8 @@ export function createTenantRouter(options: TenantRouterOptions): TenantRouter {
     ttlAutopurge: true,
     dispose: ({ pool }, _key, reason) => {
       if (reason !== 'delete' || !closed) evictions++;
-      // end() closes the idle connections now and each checked-out one when it is released.
-      const ended = pool.end().catch(() => undefined);
+      // Closes the idle connections once no request waits in the pool, each checked-out one when it is released.
+      const ended = pool.endWhenServed().catch(() => undefined);
       closing.add(ended);
       void ended.finally(() => closing.delete(ended));
     },

@@ -181,6 +181,23 @@ describe('tenant router on PostgreSQL', () => {
     await waitForSessions(adminUrl, role(a!), 0);
   });
 
+  test('a pool evicted while requests wait in it still serves them, then closes', async () => {
+    const [a, b] = await Promise.all([1, 2].map(() => users.readyTenant(provider, migrations)));
+    const r = router({ maxPools: 1, maxConnectionsPerTenant: 1, idleTimeoutMs: 600_000 });
+    const handleA = await r.forUser(a!);
+    const held = await handleA.connect();
+    const waiting = handleA.query<{ n: number }>('SELECT 2 AS n'); // waits in A's pool for the held connection
+    await r.forUser(b!); // the pool limit is 1: A's pool is evicted with a request waiting in it
+    assert.equal(r.stats().evictions, 1);
+    held.release();
+    const answered = await Promise.race([
+      waiting.then(({ rows }) => rows[0]?.n),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting after 20 s'), 20_000).unref()),
+    ]);
+    assert.equal(answered, 2);
+    await waitForSessions(adminUrl, role(a!), 0);
+  });
+
   test('idle pools are closed after the idle timeout', async () => {
     const a = await users.readyTenant(provider, migrations);
     const r = router({ idleTimeoutMs: 300 });
