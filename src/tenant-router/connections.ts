@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import type { ClientConfig } from 'pg';
-import { tenantLogin, type TenantSecrets } from '../providers/tenant-connection.js';
+import { tenantLogin, type TenantLogin, type TenantSecrets } from '../providers/tenant-connection.js';
 import type { TenantDatabase } from '../providers/types.js';
 import { createXataLiteProvider, type XataLiteProviderOptions } from '../providers/xata-lite.js';
 import { createXataProvider, type XataProviderOptions } from '../providers/xata.js';
@@ -52,6 +52,10 @@ export function createConnectionSource(backends: TenantBackends) {
       fetchMethod: (_name, _stale, { context }) => xata.adminConnection(context),
     });
 
+  // Outlives the tenant's pool: a pool evicted and opened again during a rotation starts from the secret that
+  // worked, rather than with a refused login (and an authentication failure in the server's log).
+  const postgresLogins = new LRUCache<string, TenantLogin>({ max: 10_000 });
+
   return {
     /** `db` must be the user's own database (the router checks the name first). */
     async connectionFor(userId: string, db: TenantDatabase): Promise<TenantConnection> {
@@ -62,7 +66,8 @@ export function createConnectionSource(backends: TenantBackends) {
           if (!settings || !server) {
             throw new TenantRouterConfigError(`The router has no PostgreSQL server for region "${db.region}"`);
           }
-          const login = tenantLogin(settings, userId);
+          let login = postgresLogins.get(userId);
+          if (!login) postgresLogins.set(userId, (login = tenantLogin(settings, userId)));
           return {
             config: { ...server, user: db.name, database: db.name, password: login.password },
             logIn: (open) => login.logIn(open),
