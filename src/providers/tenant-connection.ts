@@ -3,15 +3,19 @@ import { parseIntoClientConfig } from 'pg-connection-string';
 import { tenantPassword } from './tenant-credentials.js';
 import { tenantDatabaseName } from './tenant-names.js';
 
-export interface TenantConnectionSettings {
-  /** The admin connection URL: host, port and TLS settings are taken from it, never its user or password. */
-  adminUrl: string;
+/** The secrets tenant passwords derive from. */
+export interface TenantSecrets {
   passwordSecret: string;
   /**
    * TENANT_PASSWORD_SECRET_PREVIOUS during a rotation: a tenant whose role still has the old verifier logs in
    * with the password derived from it.
    */
   previousPasswordSecret?: string;
+}
+
+export interface TenantConnectionSettings extends TenantSecrets {
+  /** The admin connection URL: host, port and TLS settings are taken from it, never its user or password. */
+  adminUrl: string;
 }
 
 /** invalid_password: what PostgreSQL answers a wrong password with. */
@@ -23,16 +27,50 @@ const INVALID_PASSWORD = '28P01';
  * secret. Holds a secret.
  */
 export function tenantConnectionConfig(settings: TenantConnectionSettings, userId: string): ClientConfig {
-  return configWith(settings, settings.passwordSecret, userId);
-}
-
-function configWith(settings: TenantConnectionSettings, secret: string, userId: string): ClientConfig {
   const name = tenantDatabaseName(userId);
   return {
     ...parseIntoClientConfig(settings.adminUrl),
     user: name,
     database: name,
-    password: tenantPassword(secret, userId),
+    password: tenantPassword(settings.passwordSecret, userId),
+  };
+}
+
+/** How a tenant logs in: see `tenantLogin`. */
+export interface TenantLogin {
+  /** The password to log in with now: the one that worked last (the current secret's at first). */
+  password(): string;
+  /**
+   * Runs `open`, a login with `password()`. When PostgreSQL refuses the password and a previous secret is set (a
+   * rotation under way), switches to the other secret's password and runs `open` once more.
+   */
+  logIn<T>(open: (password: string) => Promise<T>): Promise<T>;
+}
+
+/**
+ * The one place that decides which secret a tenant logs in with. It remembers the one that worked, so a caller
+ * that logs in often (the tenant router's pools) pays a refused attempt only when the tenant's role changes
+ * secret, once per rotation.
+ */
+export function tenantLogin(secrets: TenantSecrets, userId: string): TenantLogin {
+  const passwords = [secrets.passwordSecret, secrets.previousPasswordSecret]
+    .filter((secret) => secret !== undefined)
+    .map((secret) => tenantPassword(secret, userId));
+  let working = 0;
+  const password = () => passwords[working]!;
+  return {
+    password,
+    async logIn(open) {
+      const tried = working;
+      try {
+        return await open(passwords[tried]!);
+      } catch (error) {
+        if (passwords.length < 2 || (error as { code?: unknown }).code !== INVALID_PASSWORD) throw error;
+        // A concurrent login may have switched already; never switch back what it learnt.
+        if (working === tried) working = 1 - tried;
+        return open(password());
+      }
+    },
   };
 }
 
@@ -58,16 +96,11 @@ export async function workingTenantConnectionConfig(
   return config;
 }
 
-async function logIn(settings: TenantConnectionSettings, userId: string) {
-  const current = tenantConnectionConfig(settings, userId);
-  try {
-    return { client: await connected(current), config: current };
-  } catch (error) {
-    const previous = settings.previousPasswordSecret;
-    if (previous === undefined || (error as { code?: unknown }).code !== INVALID_PASSWORD) throw error;
-    const config = configWith(settings, previous, userId);
+function logIn(settings: TenantConnectionSettings, userId: string) {
+  return tenantLogin(settings, userId).logIn(async (password) => {
+    const config = { ...tenantConnectionConfig(settings, userId), password };
     return { client: await connected(config), config };
-  }
+  });
 }
 
 async function connected(config: ClientConfig): Promise<pg.Client> {

@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import type { ClientConfig } from 'pg';
-import { tenantPassword } from '../providers/tenant-credentials.js';
+import { tenantLogin, type TenantLogin, type TenantSecrets } from '../providers/tenant-connection.js';
 import type { TenantDatabase } from '../providers/types.js';
 import { createXataLiteProvider, type XataLiteProviderOptions } from '../providers/xata-lite.js';
 import { createXataProvider, type XataProviderOptions } from '../providers/xata.js';
@@ -15,14 +15,26 @@ export interface TenantServer {
 }
 
 export interface TenantBackends {
-  /** PostgreSQL: the tenant server of each region, and TENANT_PASSWORD_SECRET to derive the tenant roles' passwords. */
-  postgres?: { passwordSecret: string; regions: Record<string, TenantServer> };
+  /**
+   * PostgreSQL: the tenant server of each region, and TENANT_PASSWORD_SECRET to derive the tenant roles'
+   * passwords (with TENANT_PASSWORD_SECRET_PREVIOUS during a rotation: tenants not yet rotated log in with it).
+   */
+  postgres?: TenantSecrets & { regions: Record<string, TenantServer> };
   /** Xata platform: the project's API access; branch credentials are fetched from the API and cached. */
   xata?: XataProviderOptions & { credentialsTtlMs?: number };
   xataLite?: XataLiteProviderOptions;
 }
 
 const DEFAULT_CREDENTIALS_TTL_MS = 5 * 60_000;
+
+/** How the router connects to one tenant. */
+export interface TenantConnection {
+  config: ClientConfig;
+  /** Wraps each login: PostgreSQL tenants retry a refused password with the other secret during a rotation. */
+  logIn<T>(open: () => Promise<T>): Promise<T>;
+}
+
+const asItIs = <T>(open: () => Promise<T>) => open();
 
 /**
  * How to connect to a user's database, as the user's own role: derived for PostgreSQL, from the Xata API for
@@ -40,9 +52,13 @@ export function createConnectionSource(backends: TenantBackends) {
       fetchMethod: (_name, _stale, { context }) => xata.adminConnection(context),
     });
 
+  // Outlives the tenant's pool: a pool evicted and opened again during a rotation starts from the secret that
+  // worked, rather than with a refused login (and an authentication failure in the server's log).
+  const postgresLogins = new LRUCache<string, TenantLogin>({ max: 10_000 });
+
   return {
     /** `db` must be the user's own database (the router checks the name first). */
-    async configFor(userId: string, db: TenantDatabase): Promise<ClientConfig> {
+    async connectionFor(userId: string, db: TenantDatabase): Promise<TenantConnection> {
       switch (db.provider) {
         case 'postgres': {
           const settings = backends.postgres;
@@ -50,15 +66,19 @@ export function createConnectionSource(backends: TenantBackends) {
           if (!settings || !server) {
             throw new TenantRouterConfigError(`The router has no PostgreSQL server for region "${db.region}"`);
           }
-          const password = tenantPassword(settings.passwordSecret, userId);
-          return { ...server, user: db.name, database: db.name, password: () => password };
+          let login = postgresLogins.get(userId);
+          if (!login) postgresLogins.set(userId, (login = tenantLogin(settings, userId)));
+          return {
+            config: { ...server, user: db.name, database: db.name, password: login.password },
+            logIn: (open) => login.logIn(open),
+          };
         }
         case 'xata': {
           if (!xataCredentials) throw new TenantRouterConfigError('The router has no xata settings');
           const first = await xataCredentials.fetch(db.name, { context: db });
           if (!first) throw new Error(`No credentials for Xata branch ${db.name}`);
           const { password: _, ...rest } = first;
-          return {
+          const config: ClientConfig = {
             ...rest,
             // Each new connection asks the cache, which fetches fresh credentials once the old ones expired.
             password: async () => {
@@ -67,10 +87,11 @@ export function createConnectionSource(backends: TenantBackends) {
               return typeof secret === 'function' ? secret() : (secret ?? '');
             },
           };
+          return { config, logIn: asItIs };
         }
         case 'xata-lite':
           if (!xataLite) throw new TenantRouterConfigError('The router has no xataLite settings');
-          return xataLite.adminConnection(db);
+          return { config: await xataLite.adminConnection(db), logIn: asItIs };
       }
     },
   };

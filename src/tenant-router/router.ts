@@ -1,16 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
-import pg from 'pg';
+import type pg from 'pg';
 import { z } from 'zod';
 import { loadMigrations, type Migration } from '../migrations/index.js';
 import { tenantDatabaseName } from '../providers/tenant-names.js';
 import type { TenantDatabase } from '../providers/types.js';
 import { ConnectionGate } from './connection-gate.js';
-import { createConnectionSource, type TenantBackends } from './connections.js';
+import { createConnectionSource, type TenantBackends, type TenantConnection } from './connections.js';
 import { TenantNotReadyError, TenantRouterConfigError } from './errors.js';
 import { gatedClientClass } from './gated-client.js';
 import { createTenantLocator } from './locate.js';
 import { createSchemaGate } from './schema-gate.js';
+import { TenantPool } from './tenant-pool.js';
 
 export interface TenantRouterOptions extends TenantBackends {
   /** Reads `publicMetadata.database` from Clerk when the app does not pass the session's copy. */
@@ -81,9 +82,9 @@ export interface TenantRouter {
   close(): Promise<void>;
 }
 
-interface TenantPool {
-  pool: pg.Pool;
-  config: pg.ClientConfig;
+interface PoolEntry {
+  pool: TenantPool;
+  connection: TenantConnection;
 }
 
 /**
@@ -107,15 +108,15 @@ export function createTenantRouter(options: TenantRouterOptions): TenantRouter {
   const gate = new ConnectionGate(limits.maxConnections, limits.acquireTimeoutMs, () => relieve());
   const GatedClient = gatedClientClass(gate);
 
-  const pools = new LRUCache<string, TenantPool>({
+  const pools = new LRUCache<string, PoolEntry>({
     max: limits.maxPools,
     ttl: limits.idleTimeoutMs,
     updateAgeOnGet: true,
     ttlAutopurge: true,
     dispose: ({ pool }, _key, reason) => {
       if (reason !== 'delete' || !closed) evictions++;
-      // end() closes the idle connections now and each checked-out one when it is released.
-      const ended = pool.end().catch(() => undefined);
+      // Closes the idle connections once no request waits in the pool, each checked-out one when it is released.
+      const ended = pool.endWhenServed().catch(() => undefined);
       closing.add(ended);
       void ended.finally(() => closing.delete(ended));
     },
@@ -136,24 +137,27 @@ export function createTenantRouter(options: TenantRouterOptions): TenantRouter {
     if (fallback !== undefined) pools.delete(fallback);
   }
 
-  function openPool(key: string, config: pg.ClientConfig): TenantPool {
+  function openPool(key: string, connection: TenantConnection): PoolEntry {
     const existing = pools.get(key);
     if (existing) return existing;
     if (closed) throw new Error('The tenant router is closed');
-    const pool = new pg.Pool({
-      ...config,
-      Client: GatedClient,
-      max: limits.maxConnectionsPerTenant,
-      idleTimeoutMillis: limits.idleTimeoutMs,
-      allowExitOnIdle: true,
-    });
+    const pool = new TenantPool(
+      {
+        ...connection.config,
+        Client: GatedClient,
+        max: limits.maxConnectionsPerTenant,
+        idleTimeoutMillis: limits.idleTimeoutMs,
+        allowExitOnIdle: true,
+      },
+      connection.logIn,
+    );
     // An idle connection that breaks is dropped by the pool; without a listener the process would crash.
     pool.on('error', () => undefined);
     // A connection returned to an idle pool while others wait for room elsewhere: close an idle one.
     pool.on('release', () => {
       if (gate.waiting > 0) setImmediate(relieve);
     });
-    const entry = { pool, config };
+    const entry = { pool, connection };
     pools.set(key, entry);
     return entry;
   }
@@ -181,11 +185,11 @@ export function createTenantRouter(options: TenantRouterOptions): TenantRouter {
         throw new TenantRouterConfigError(`The database "${database.name}" is not the one of ${userId}`);
       }
       const key = `${database.provider}\0${database.region}\0${database.name}`;
-      const config = pools.get(key)?.config ?? (await connections.configFor(userId, database));
-      const entry = openPool(key, config);
-      await schema.ensure(key, userId, entry.pool, config);
+      const connection = pools.get(key)?.connection ?? (await connections.connectionFor(userId, database));
+      const entry = openPool(key, connection);
+      await schema.ensure(key, userId, entry.pool, connection.config);
       // Looked up on every use: a pool evicted meanwhile is opened again rather than used after its end().
-      const pool = () => openPool(key, config).pool;
+      const pool = () => openPool(key, connection).pool;
       return {
         userId,
         database,

@@ -4,7 +4,8 @@ import type { TenantBackends } from '../tenant-router/index.js';
 
 /**
  * Where the tenant router reaches users' databases, from the same provider settings the worker creates them
- * with: for PostgreSQL each region's server (host and port of its admin URL; the tenant's own role logs in).
+ * with: for PostgreSQL each region's server (host and port of its admin URL; the tenant's own role logs in, with
+ * the previous secret too while a rotation runs).
  */
 export function tenantBackends(settings: ProviderSettings): TenantBackends {
   switch (settings.kind) {
@@ -12,6 +13,7 @@ export function tenantBackends(settings: ProviderSettings): TenantBackends {
       return {
         postgres: {
           passwordSecret: settings.passwordSecret,
+          previousPasswordSecret: settings.previousPasswordSecret,
           regions: Object.fromEntries(
             settings.servers.map(({ name, adminUrl }) => {
               const url = new URL(adminUrl);

@@ -128,6 +128,34 @@ describe('tenant router on PostgreSQL', () => {
     assert.ok(peakServer > 2, `the load reached several tenants at once (peak ${peakServer})`);
   });
 
+  test('many tenants under a small cap: every concurrent request waits its turn and none fails', async () => {
+    const tenants = await Promise.all(Array.from({ length: 12 }, () => users.readyTenant(provider, migrations)));
+    const r = router({ maxConnections: 4, maxConnectionsPerTenant: 2, acquireTimeoutMs: 60_000 });
+    const sessions = tenants.map((t) => readyRecord({ provider: 'postgres', name: role(t), region: 'local' }, 1));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 300 }, async (_, i) => {
+        const n = (i * 7) % tenants.length;
+        const handle = await r.forUser(tenants[n]!, sessions[n]);
+        if (i % 3 === 0) {
+          const client = await handle.connect();
+          try {
+            return (
+              (await client.query<{ who: string }>('SELECT current_user AS who')).rows[0]?.who === role(tenants[n]!)
+            );
+          } finally {
+            client.release();
+          }
+        }
+        return (await handle.query<{ who: string }>('SELECT current_user AS who')).rows[0]?.who === role(tenants[n]!);
+      }),
+    );
+    const failed = outcomes.filter((o) => o.status === 'rejected').map((o) => String(o.reason));
+    assert.deepEqual(failed, []);
+    assert.ok(outcomes.every((o) => o.status === 'fulfilled' && o.value));
+    assert.ok(r.stats().evictions > 0, 'the load made the router evict pools');
+    assert.ok(r.stats().connections <= 4);
+  });
+
   test('a full router evicts the least recently used idle pool and closes its connections', async () => {
     const [a, b, c] = await Promise.all([1, 2, 3].map(() => users.readyTenant(provider, migrations)));
     const r = router({ maxConnections: 2, maxConnectionsPerTenant: 1, idleTimeoutMs: 600_000 });
@@ -150,6 +178,23 @@ describe('tenant router on PostgreSQL', () => {
     assert.equal((await held.query<{ n: number }>('SELECT 1 AS n')).rows[0]?.n, 1);
     assert.equal((await sessionsByRole(adminUrl, [role(a!)])).get(role(a!)), 1);
     held.release();
+    await waitForSessions(adminUrl, role(a!), 0);
+  });
+
+  test('a pool evicted while requests wait in it still serves them, then closes', async () => {
+    const [a, b] = await Promise.all([1, 2].map(() => users.readyTenant(provider, migrations)));
+    const r = router({ maxPools: 1, maxConnectionsPerTenant: 1, idleTimeoutMs: 600_000 });
+    const handleA = await r.forUser(a!);
+    const held = await handleA.connect();
+    const waiting = handleA.query<{ n: number }>('SELECT 2 AS n'); // waits in A's pool for the held connection
+    await r.forUser(b!); // the pool limit is 1: A's pool is evicted with a request waiting in it
+    assert.equal(r.stats().evictions, 1);
+    held.release();
+    const answered = await Promise.race([
+      waiting.then(({ rows }) => rows[0]?.n),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting after 20 s'), 20_000).unref()),
+    ]);
+    assert.equal(answered, 2);
     await waitForSessions(adminUrl, role(a!), 0);
   });
 
@@ -207,6 +252,67 @@ describe('tenant router on PostgreSQL', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     // Never migrated: the router applies the schema before handing the database out.
     await (await r.forUser(userId)).query('SELECT count(*) FROM notes');
+  });
+});
+
+describe('tenant router during a TENANT_PASSWORD_SECRET rotation', () => {
+  const newSecret = randomBytes(32).toString('hex');
+  const server = () => {
+    const url = new URL(adminUrl);
+    return { local: { host: url.hostname, port: Number(url.port) } };
+  };
+  /** A router deployed with the new secret, and the old one as previous while `previous` is true. */
+  const rotating = (previous: boolean) =>
+    router({
+      postgres: {
+        passwordSecret: newSecret,
+        previousPasswordSecret: previous ? passwordSecret : undefined,
+        regions: server(),
+      },
+    });
+  /** What `per-user-db rotate-credentials` does to one tenant. */
+  const rotate = async (userId: string) => {
+    const rotator = createPostgresProvider({
+      adminUrl,
+      passwordSecret: newSecret,
+      previousPasswordSecret: passwordSecret,
+      region: 'local',
+    });
+    try {
+      await rotator.rotateCredentials!(userId);
+    } finally {
+      await rotator.close();
+    }
+  };
+  const whoAmI = async (r: TenantRouter, userId: string) =>
+    (await (await r.forUser(userId)).query<{ who: string }>('SELECT current_user AS who')).rows[0]?.who;
+
+  test('a tenant not yet rotated is reachable with the previous secret set, and refused without it', async () => {
+    const userId = await users.readyTenant(provider, migrations);
+    assert.equal(await whoAmI(rotating(true), userId), role(userId));
+    await assert.rejects(whoAmI(rotating(false), userId), (error: { code?: string }) => error.code === '28P01');
+  });
+
+  test('a rotated tenant logs in with the current secret, with or without the previous one', async () => {
+    const userId = await users.readyTenant(provider, migrations);
+    await rotate(userId);
+    assert.equal(await whoAmI(rotating(true), userId), role(userId));
+    assert.equal(await whoAmI(rotating(false), userId), role(userId));
+  });
+
+  test('a tenant rotated while its pool is open: the next connection logs in with the current secret', async () => {
+    const userId = await users.readyTenant(provider, migrations);
+    const r = rotating(true);
+    const handle = await r.forUser(userId);
+    const before = await handle.connect(); // logged in with the previous secret; keeps the next checkout off it
+    await rotate(userId);
+    const after = await handle.connect();
+    try {
+      assert.equal((await after.query<{ who: string }>('SELECT current_user AS who')).rows[0]?.who, role(userId));
+    } finally {
+      after.release();
+      before.release();
+    }
   });
 });
 
