@@ -103,6 +103,7 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     interceptors: { activity: activityInterceptors },
     sinks: { ...workflowOutcomeSinks, ...tracing?.workflowSinks() },
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
+    maxCachedWorkflows,
     ...shutdown,
   });
   const clerkWorker = await Worker.create({
