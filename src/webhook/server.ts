@@ -7,7 +7,7 @@ import { checkSearchAttributes, missingSearchAttributesMessage } from '../client
 import type { WebhookConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { startMetricsServer } from '../telemetry/metrics-server.js';
-import { clientTracingInterceptors, startTracing } from '../telemetry/tracing.js';
+import { startTracing } from '../telemetry/tracing.js';
 import { webhookRegistry } from '../telemetry/webhook-metrics.js';
 import { createTenantRouter } from '../tenant-router/index.js';
 import { createApp } from './app.js';
@@ -26,9 +26,9 @@ export async function startWebhookServer(
   options: { logger?: Logger; temporal?: Client; host?: string } = {},
 ): Promise<WebhookServer> {
   const logger = options.logger ?? createLogger(config.logLevel, 'webhook');
-  const tracing = startTracing(config.otlpEndpoint, 'per-user-db-webhook');
+  const tracing = await startTracing(config.otlpEndpoint, 'per-user-db-webhook');
   const temporal =
-    options.temporal ?? createTemporalClient(config, tracing ? { interceptors: clientTracingInterceptors() } : {});
+    options.temporal ?? createTemporalClient(config, tracing ? { interceptors: tracing.clientInterceptors() } : {});
   const clerk = config.clerk.secretKey
     ? createClerkApi({ secretKey: config.clerk.secretKey, apiUrl: config.clerk.apiUrl })
     : undefined;

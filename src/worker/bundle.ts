@@ -7,6 +7,9 @@ import { WORKFLOW_TRACING_MODULE } from '../telemetry/tracing.js';
 /** The file `npm run build` writes the bundled workflow code to, beside the compiled modules (dist/). */
 export const PREBUILT_BUNDLE_FILE = 'workflow-bundle.js';
 
+/** The same code with OpenTelemetry's workflow interceptors, written beside it: tracing needs no bundler either. */
+export const tracingBundleFile = (prebuilt: string) => prebuilt.replace(/\.js$/, '-tracing.js');
+
 /** Where the workflow code comes from: the build's bundle, or the sources (`workflows/index`), bundled at start. */
 export type WorkflowCode = { prebuilt: string } | { sources: string };
 
@@ -51,14 +54,17 @@ export function bundleWorkflowSources(workflowsIndex: string, { tracing = false,
 const bundled = new Map<string, Promise<WorkflowBundleOption>>();
 
 /**
- * The worker's workflow bundle: the prebuilt file, or the sources bundled once per process. With tracing on,
- * the sources beside the prebuilt bundle are bundled with the tracing interceptors instead.
+ * The worker's workflow bundle: the prebuilt file (its tracing twin with tracing on), or the sources bundled
+ * once per process. A built image runs without webpack and swc (the Dockerfile leaves them out).
  */
 export function workflowBundle(
   code: WorkflowCode = workflowCode(),
   options: BundleOptions = {},
 ): Promise<WorkflowBundleOption> {
-  if ('prebuilt' in code && !options.tracing) return Promise.resolve({ codePath: code.prebuilt });
+  if ('prebuilt' in code) {
+    const codePath = options.tracing ? tracingBundleFile(code.prebuilt) : code.prebuilt;
+    if (existsSync(codePath)) return Promise.resolve({ codePath });
+  }
   const sources = 'prebuilt' in code ? modulePath(dirname(code.prebuilt), 'workflows/index') : code.sources;
   const key = `${sources} ${options.tracing === true}`;
   let bundle = bundled.get(key);

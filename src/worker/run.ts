@@ -15,7 +15,7 @@ import { createProvider } from '../providers/index.js';
 import { PermanentProviderError } from '../providers/types.js';
 import { startMetricsServer } from '../telemetry/metrics-server.js';
 import { sdkLogger } from '../telemetry/temporal-runtime.js';
-import { startTracing, traceActivities, workflowSpanSinks } from '../telemetry/tracing.js';
+import { startTracing } from '../telemetry/tracing.js';
 import { recordActivityMetrics, workerRegistry, workflowOutcomeSinks } from '../telemetry/worker-metrics.js';
 import { workflowBundle, workflowCode, type WorkflowCode } from './bundle.js';
 
@@ -61,7 +61,8 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   });
   const migrations = await loadMigrations(config.migrationsDir);
   const clerk = createClerkApi(config.clerk);
-  const { taskQueue, clerkTaskQueue, clerkBulkTaskQueue, maxConcurrentActivities } = config.temporal;
+  const { taskQueue, clerkTaskQueue, clerkBulkTaskQueue, maxConcurrentActivities, maxCachedWorkflows } =
+    config.temporal;
   const { clerkRatePerSecond, clerkBulkRatePerSecond } = config.temporal;
   // On shutdown, running activities get the grace time to finish; then they are cancelled (and retried elsewhere).
   const shutdown = { shutdownGraceTime: config.shutdown.graceMs, shutdownForceTime: config.shutdown.forceMs };
@@ -80,9 +81,13 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     regionByCountry: config.regionByCountry,
   });
 
-  const tracing = startTracing(config.otlpEndpoint, 'per-user-db-worker');
+  const tracing = await startTracing(config.otlpEndpoint, 'per-user-db-worker');
   // Tracing outermost, so a RunActivity span covers the whole attempt.
-  const activityInterceptors = [...(tracing ? [traceActivities] : []), mapActivityFailures, recordActivityMetrics];
+  const activityInterceptors = [
+    ...(tracing ? [tracing.activityInterceptors] : []),
+    mapActivityFailures,
+    recordActivityMetrics,
+  ];
   const code = options.workflowCode ?? workflowCode();
   logger.info(code, 'prebuilt' in code ? 'workflow code: prebuilt bundle' : 'workflow code: bundling the sources');
   const main = await Worker.create({
@@ -96,8 +101,9 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     activities: activities.main,
     // Metrics innermost: they see our adapters' errors before the failure mapping turns them into Temporal's.
     interceptors: { activity: activityInterceptors },
-    sinks: { ...workflowOutcomeSinks, ...(tracing ? workflowSpanSinks(tracing) : {}) },
+    sinks: { ...workflowOutcomeSinks, ...tracing?.workflowSinks() },
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
+    maxCachedWorkflows,
     ...shutdown,
   });
   const clerkWorker = await Worker.create({

@@ -1,17 +1,17 @@
 /**
- * The production worker runs the workflow bundle `npm run build` wrote (dist/workflow-bundle.js) and bundles
- * the sources at start only when there is none (development under tsx).
+ * The production worker runs the workflow bundle `npm run build` wrote (dist/workflow-bundle.js, or its tracing
+ * twin) and bundles the sources at start only when there is none (development under tsx).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { PREBUILT_BUNDLE_FILE, workflowCode } from '../../src/worker/bundle.js';
+import { PREBUILT_BUNDLE_FILE, tracingBundleFile, workflowBundle, workflowCode } from '../../src/worker/bundle.js';
 import { runWorker } from '../../src/worker/run.js';
 import { waitForReadyMetadata } from '../helpers/databases.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
@@ -31,6 +31,13 @@ describe('which workflow code the worker runs', () => {
     assert.deepEqual(workflowCode(dir), { sources: join(dir, 'workflows', 'index.js') });
     await writeFile(join(dir, PREBUILT_BUNDLE_FILE), '');
     assert.deepEqual(workflowCode(dir), { prebuilt: join(dir, PREBUILT_BUNDLE_FILE) });
+  });
+
+  test('with tracing on, the prebuilt tracing bundle: no bundling at start', async () => {
+    const prebuilt = join(dir, PREBUILT_BUNDLE_FILE);
+    await writeFile(prebuilt, '');
+    await writeFile(tracingBundleFile(prebuilt), '');
+    assert.deepEqual(await workflowBundle({ prebuilt }, { tracing: true }), { codePath: tracingBundleFile(prebuilt) });
   });
 
   test('under tsx (src/, no bundle): the TypeScript sources', () => {
@@ -62,6 +69,7 @@ describe('a worker on the bundle the build script wrote provisions a user', () =
       ],
       { cwd: ROOT },
     );
+    await access(tracingBundleFile(join(dir, PREBUILT_BUNDLE_FILE)));
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
     const worker = await runWorker(p.config, {
