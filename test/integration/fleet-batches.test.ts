@@ -93,7 +93,7 @@ describe('fleet migration in batches: one tenant failing, a worker killed mid-ba
     const [, transient, , broken, held] = byName as [string, string, string, string, string, string];
     // `broken`: 0002 conflicts with its data, for good. `transient`: refuses connections until let in again.
     await inTenant(broken, (c) => c.query('CREATE TABLE note_links (x int)'));
-    await asAdmin(`ALTER DATABASE ${tenantDatabaseName(transient)} ALLOW_CONNECTIONS false`);
+    await asAdmin(`ALTER DATABASE "${tenantDatabaseName(transient)}" ALLOW_CONNECTIONS false`);
     // `held`: its migration waits for the lock this session holds.
     const lock = new pg.Client({ ...parseIntoClientConfig(postgres.url), database: tenantDatabaseName(held) });
     await lock.connect();
@@ -130,7 +130,7 @@ describe('fleet migration in batches: one tenant failing, a worker killed mid-ba
       const pending = (await rollout.describe()).raw.pendingActivities ?? [];
       return pending.some((a) => a.activityType?.name === 'migrateTenant' && (a.attempt ?? 0) >= 2);
     }, 'the transient tenant retried alone');
-    await asAdmin(`ALTER DATABASE ${tenantDatabaseName(transient)} ALLOW_CONNECTIONS true`);
+    await asAdmin(`ALTER DATABASE "${tenantDatabaseName(transient)}" ALLOW_CONNECTIONS true`);
 
     const report: FleetReport = await rollout.result();
     assert.equal(report.state, 'completed');
