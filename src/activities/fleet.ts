@@ -5,6 +5,7 @@ import { applyMigrations, latestVersion, type Migration } from '../migrations/in
 import { userIdFromTenantDatabaseName } from '../providers/tenant-names.js';
 import type { DatabaseProvider, TenantDatabase } from '../providers/types.js';
 import { whileHeartbeating } from './heartbeat.js';
+import { forEachTenant, type TenantOutcome } from './tenant-batch.js';
 
 /** One tenant as the fleet migration carries it: names only, never a credential. */
 export interface TenantRef {
@@ -50,6 +51,42 @@ export function createFleetActivities({
     }
   }
 
+  function refuseIfBehind(targetVersion: number): void {
+    const available = latestVersion(migrations);
+    if (available < targetVersion) {
+      throw ApplicationFailure.create({
+        type: 'WorkerBehind',
+        message:
+          `This worker's migrations end at version ${available}, the rollout targets version ` +
+          `${targetVersion}: deploy the release with the new migration files to every worker`,
+      });
+    }
+  }
+
+  async function migrate(tenant: TenantDatabase): Promise<TenantMigration> {
+    const result = await applyMigrations(await provider.adminConnection(tenant), migrations);
+    return {
+      fromVersion: result.fromVersion,
+      toVersion: result.toVersion,
+      applied: result.applied,
+      attempt: activityInfo().attempt,
+    };
+  }
+
+  async function rotate(tenant: TenantDatabase): Promise<{ existed: boolean }> {
+    if (!provider.rotateCredentials) {
+      throw ApplicationFailure.nonRetryable(
+        `The ${provider.name} provider keeps tenant credentials itself: there is nothing to rotate`,
+        'Unsupported',
+      );
+    }
+    const userId = userIdFromTenantDatabaseName(tenant.name);
+    if (userId === undefined) {
+      throw ApplicationFailure.nonRetryable(`"${tenant.name}" is not a tenant database name`, 'InvalidName');
+    }
+    return provider.rotateCredentials(userId);
+  }
+
   return {
     /**
      * The next `limit` tenants after `after`, in name order. `list()` has no cursor of its own, so this scans
@@ -86,42 +123,31 @@ export function createFleetActivities({
      * so a worker of the new release picks the tenant up.
      */
     migrateTenant: async (input: { tenant: TenantDatabase; targetVersion: number }): Promise<TenantMigration> => {
-      const available = latestVersion(migrations);
-      if (available < input.targetVersion) {
-        throw ApplicationFailure.create({
-          type: 'WorkerBehind',
-          message:
-            `This worker's migrations end at version ${available}, the rollout targets version ` +
-            `${input.targetVersion}: deploy the release with the new migration files to every worker`,
-        });
-      }
-      const connection = await provider.adminConnection(input.tenant);
-      const result = await whileHeartbeating(() => applyMigrations(connection, migrations));
-      return {
-        fromVersion: result.fromVersion,
-        toVersion: result.toVersion,
-        applied: result.applied,
-        attempt: activityInfo().attempt,
-      };
+      refuseIfBehind(input.targetVersion);
+      return whileHeartbeating(() => migrate(input.tenant));
+    },
+
+    /**
+     * `migrateTenant` for several tenants in turn, one outcome each (src/activities/tenant-batch.ts): a retry
+     * resumes after the last tenant its heartbeat recorded. A worker behind refuses the whole batch.
+     */
+    migrateTenants: async (input: {
+      tenants: TenantDatabase[];
+      targetVersion: number;
+    }): Promise<TenantOutcome<TenantMigration>[]> => {
+      refuseIfBehind(input.targetVersion);
+      return forEachTenant(input.tenants, migrate);
     },
 
     /**
      * Gives one tenant role the password derived from this worker's current TENANT_PASSWORD_SECRET; answers
      * whether the tenant was there. The secret stays in the worker: neither input nor result carries it.
      */
-    rotateTenantCredentials: async (tenant: TenantDatabase): Promise<{ existed: boolean }> => {
-      if (!provider.rotateCredentials) {
-        throw ApplicationFailure.nonRetryable(
-          `The ${provider.name} provider keeps tenant credentials itself: there is nothing to rotate`,
-          'Unsupported',
-        );
-      }
-      const userId = userIdFromTenantDatabaseName(tenant.name);
-      if (userId === undefined) {
-        throw ApplicationFailure.nonRetryable(`"${tenant.name}" is not a tenant database name`, 'InvalidName');
-      }
-      return provider.rotateCredentials(userId);
-    },
+    rotateTenantCredentials: rotate,
+
+    /** `rotateTenantCredentials` for several tenants in turn, one outcome each, resumable like `migrateTenants`. */
+    rotateTenantsCredentials: (tenants: TenantDatabase[]): Promise<TenantOutcome<{ existed: boolean }>[]> =>
+      forEachTenant(tenants, rotate),
   };
 }
 

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 
 /** Heartbeat cadence: well inside the shortest heartbeat timeout (10 s), so a dead worker is noticed in seconds. */
-const HEARTBEAT_EVERY_MS = 2_000;
+export const HEARTBEAT_EVERY_MS = 2_000;
 
 /**
  * Keeps the activity's heartbeat going while `work` runs, so Temporal tells slow work from a dead worker, and

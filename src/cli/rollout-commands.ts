@@ -43,6 +43,7 @@ export const whole = (name: string, [min, max]: readonly [number, number]) =>
 export const tuningShape = {
   concurrency: whole('concurrency', FLEET_LIMITS.concurrency),
   pageSize: whole('page-size', FLEET_LIMITS.pageSize),
+  batchSize: whole('batch-size', FLEET_LIMITS.batchSize),
   maxAttempts: whole('max-attempts', FLEET_LIMITS.maxAttempts),
   maxFailures: whole('max-failures', FLEET_LIMITS.maxFailures),
   historyEvents: whole('history-events', FLEET_LIMITS.maxHistoryEvents),
@@ -55,6 +56,7 @@ export function tuningOf(options: Tuning) {
   return {
     concurrency: options.concurrency,
     pageSize: options.pageSize,
+    batchSize: options.batchSize,
     maxAttempts: options.maxAttempts,
     maxFailures: options.maxFailures,
     maxHistoryEvents: options.historyEvents,
@@ -72,6 +74,11 @@ export function addTuningOptions(command: Command, verb: string): Command {
       String(FLEET_DEFAULTS.maxFailures),
     )
     .option('--page-size <n>', 'tenants listed from the provider per page', String(FLEET_DEFAULTS.pageSize))
+    .option(
+      '--batch-size <n>',
+      `tenants one activity ${verb} in turn (a pause or cancel lets in-flight batches finish)`,
+      String(FLEET_DEFAULTS.batchSize),
+    )
     .addOption(
       new Option('--history-events <n>', 'continue-as-new after this many history events')
         .default(String(FLEET_DEFAULTS.maxHistoryEvents))

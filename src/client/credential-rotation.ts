@@ -2,6 +2,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { credentialRotation } from '../workflows/credential-rotation.js';
 import {
   credentialRotationWorkflowId,
+  DEFAULT_BATCH_SIZE,
   type CredentialRotationOptions,
   type FleetProgress,
 } from '../workflows/fleet-migration-state.js';
@@ -32,7 +33,8 @@ export function startCredentialRotation(
     summary: 'Credential rotation (TENANT_PASSWORD_SECRET)',
     details:
       `Every tenant role's password re-set from the workers' current TENANT_PASSWORD_SECRET: ` +
-      `${options.concurrency} at a time, ${options.maxAttempts} attempts per tenant.`,
+      `${options.concurrency} at a time in batches of ${options.batchSize ?? DEFAULT_BATCH_SIZE}, ` +
+      `${options.maxAttempts} attempts per tenant.`,
     what: 'credential rotation',
     command: 'rotate-credentials',
   });

@@ -10,6 +10,7 @@ import {
 import type { fleetMigration, migrateTenantDatabase } from '../workflows/fleet-migration.js';
 import {
   cancelFleetMigration,
+  DEFAULT_BATCH_SIZE,
   fleetMigrationWorkflowId,
   fleetProgressQuery,
   pauseFleetMigration,
@@ -45,7 +46,8 @@ export function startFleetMigration(
     args: [{ targetVersion: target.version, ...options }],
     summary: `Schema rollout to v${target.version} (${target.file})`,
     details:
-      `Every tenant database to schema v${target.version}: ${options.concurrency} at a time, ` +
+      `Every tenant database to schema v${target.version}: ${options.concurrency} at a time in batches of ` +
+      `${options.batchSize ?? DEFAULT_BATCH_SIZE}, ` +
       `${options.maxAttempts} attempts per tenant, Clerk schemaVersion ${options.updateClerk ? 'updated' : 'left alone'}.`,
     what: 'fleet migration',
     command: 'migrate',

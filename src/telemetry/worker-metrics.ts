@@ -3,6 +3,7 @@ import type { WorkflowInfo } from '@temporalio/workflow';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ClerkRateLimitError } from '../clerk/client.js';
 import type { TenantMigration } from '../activities/fleet.js';
+import type { TenantOutcome } from '../activities/tenant-batch.js';
 import type { WorkflowOutcomeSinks } from './workflow-interceptors.js';
 
 /** The worker's own metrics (the Temporal SDK's are merged in when served: see metrics-server.ts). */
@@ -86,7 +87,9 @@ export const recordActivityMetrics: ActivityInterceptorsFactory = (ctx) => ({
         const result = await next(input);
         stop({ outcome: 'completed' });
         activities.inc({ activity, task_queue: taskQueue, outcome: 'completed' });
-        if (activity === 'migrateTenant') recordFleetStep(input.args[0] as { targetVersion: number }, result);
+        if (activity === 'migrateTenant')
+          recordFleetStep(input.args[0] as { targetVersion: number }, [result as TenantMigration]);
+        if (activity === 'migrateTenants') recordFleetBatch(input.args[0] as { targetVersion: number }, result);
         return result;
       } catch (error) {
         const outcome = outcomeOf(error);
@@ -97,6 +100,8 @@ export const recordActivityMetrics: ActivityInterceptorsFactory = (ctx) => ({
           if (error.retryAfterMs !== undefined) clerkRetryAfter.observe(error.retryAfterMs / 1000);
         }
         if (activity === 'migrateTenant') fleetTenants.inc({ outcome });
+        if (activity === 'migrateTenants')
+          fleetTenants.inc({ outcome }, (input.args[0] as { tenants: [] }).tenants.length);
         throw error;
       } finally {
         inFlight.dec({ activity });
@@ -105,9 +110,21 @@ export const recordActivityMetrics: ActivityInterceptorsFactory = (ctx) => ({
   },
 });
 
-function recordFleetStep(input: { targetVersion: number }, result: unknown) {
+function recordFleetStep(input: { targetVersion: number }, results: TenantMigration[]) {
   fleetTargetVersion.set(input.targetVersion);
-  fleetTenants.inc({ outcome: (result as TenantMigration).applied.length === 0 ? 'already_current' : 'migrated' });
+  for (const result of results) {
+    fleetTenants.inc({ outcome: result.applied.length === 0 ? 'already_current' : 'migrated' });
+  }
+}
+
+/** A batch's tenants, each by its outcome (a tenant's failure is in the result, not thrown). */
+function recordFleetBatch(input: { targetVersion: number }, result: unknown) {
+  const outcomes = result as TenantOutcome<TenantMigration>[];
+  recordFleetStep(
+    input,
+    outcomes.flatMap((o) => (o.ok ? [o.result] : [])),
+  );
+  fleetTenants.inc({ outcome: 'failed' }, outcomes.filter((o) => !o.ok).length);
 }
 
 /** The worker side of the workflows' outcome sink: runs outside the sandbox, never during replay. */

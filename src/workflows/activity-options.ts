@@ -97,7 +97,12 @@ export const tenantListingOptions: ActivityOptions = {
   retry: scanRetry,
 };
 
-/** Migrating one tenant: `maxAttempts` tries; a migration that fails on its SQL fails the same way every time. */
+/**
+ * Migrating (or rotating) one tenant or a batch: `maxAttempts` tries; a migration that fails on its SQL fails
+ * the same way every time. A batch answers each tenant's own error in its result, so what fails a batch is its
+ * worker (killed, timed out, behind the release); its retry resumes after the tenants its heartbeat recorded,
+ * so the 30 minutes bound an attempt, not the batch.
+ */
 export const tenantMigrationOptions = (maxAttempts: number): ActivityOptions => ({
   // A big tenant may take long; a dead worker is noticed by the heartbeat timeout instead.
   startToCloseTimeout: '30 minutes',

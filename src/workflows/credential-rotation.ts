@@ -1,7 +1,7 @@
 import { ApplicationFailure, continueAsNew } from '@temporalio/workflow';
 import type { CredentialRotationInput, FleetReport } from './fleet-migration-state.js';
 import { fleetActivities } from './fleet-migration.js';
-import { rolloutInputProblems, runRollout } from './fleet-rollout.js';
+import { batchSummary, mapOutcomes, rolloutInputProblems, runRollout } from './fleet-rollout.js';
 
 /**
  * Re-sets every tenant role's password from the worker's current TENANT_PASSWORD_SECRET (`per-user-db
@@ -18,9 +18,15 @@ export async function credentialRotation(input: CredentialRotationInput): Promis
     {
       title: 'Credential rotation',
       stage: 'rotate-credentials',
-      async run(tenant) {
-        const { existed } = await acts.tenant.rotateTenantCredentials(tenant);
-        return { changed: existed };
+      async run(tenant, retried = false) {
+        if (!retried) return { changed: (await acts.tenant.rotateTenantCredentials(tenant)).existed };
+        const summary = { summary: `retry ${tenant.name} alone` };
+        return { changed: (await acts.retry.rotateTenantCredentials.executeWithOptions(summary, [tenant])).existed };
+      },
+      async runBatch(tenants) {
+        const summary = { summary: batchSummary('rotate the credentials of', tenants) };
+        const outcomes = await acts.tenant.rotateTenantsCredentials.executeWithOptions(summary, [tenants]);
+        return mapOutcomes(outcomes, ({ existed }) => ({ changed: existed }));
       },
     },
     acts,

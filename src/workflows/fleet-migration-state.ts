@@ -6,10 +6,15 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
 /** What every tenant rollout takes. */
 export interface RolloutInput {
-  /** Tenants handled at once (the sliding window). */
+  /** Tenants handled at once (the sliding window of activities, each one tenant or one batch at a time). */
   concurrency: number;
   /** Tenants listed per page. */
   pageSize: number;
+  /**
+   * Tenants one activity handles in turn (fewer at the end of the fleet, spread over the window). Absent in
+   * inputs of builds without batches: DEFAULT_BATCH_SIZE.
+   */
+  batchSize?: number;
   /** Attempts per tenant for transient errors before it is recorded as failed. */
   maxAttempts: number;
   /** Pause by itself once this many tenants failed since the start or the last resume; 0 never pauses. */
@@ -37,9 +42,14 @@ export type CredentialRotationOptions = Omit<RolloutInput, 'carried'>;
 
 export type FleetMigrationOptions = Omit<FleetMigrationInput, 'targetVersion' | 'carried'>;
 
+/** Tenants per activity: enough to spread a workflow task and an activity dispatch over many tenants, few enough
+ * that a pause or a cancel (which let in-flight batches finish) takes effect soon. */
+export const DEFAULT_BATCH_SIZE = 20;
+
 export const FLEET_DEFAULTS: FleetMigrationOptions = {
   concurrency: 8,
   pageSize: 500,
+  batchSize: DEFAULT_BATCH_SIZE,
   maxAttempts: 5,
   maxFailures: 100,
   maxHistoryEvents: 10_000,
@@ -50,6 +60,7 @@ export const FLEET_DEFAULTS: FleetMigrationOptions = {
 export const FLEET_LIMITS = {
   concurrency: [1, 500],
   pageSize: [1, 5_000],
+  batchSize: [1, 500],
   maxAttempts: [1, 100],
   maxFailures: [0, 1_000_000],
   maxHistoryEvents: [100, 40_000],

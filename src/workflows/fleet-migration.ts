@@ -1,5 +1,5 @@
 import { ApplicationFailure, continueAsNew, patched, proxyActivities } from '@temporalio/workflow';
-import type { FleetActivities, FleetClerkActivities } from '../activities/fleet.js';
+import type { FleetActivities, FleetClerkActivities, TenantMigration } from '../activities/fleet.js';
 import { fleetClerkOptions, tenantListingOptions, tenantMigrationOptions } from './activity-options.js';
 import type {
   FleetMigrationInput,
@@ -7,13 +7,24 @@ import type {
   TenantMigrationInput,
   TenantMigrationResult,
 } from './fleet-migration-state.js';
-import { clerkMayBeBehind, failureMessage, rolloutInputProblems, runRollout } from './fleet-rollout.js';
+import {
+  batchSummary,
+  clerkMayBeBehind,
+  failureMessage,
+  mapOutcomes,
+  rolloutInputProblems,
+  runRollout,
+} from './fleet-rollout.js';
 
-/** The activities: listing waits out outages; a tenant gets `maxAttempts` tries. */
+/**
+ * The activities: listing waits out outages; a tenant (or a batch) gets `maxAttempts` tries, a tenant retried
+ * alone after its batch one fewer (the batch was its first).
+ */
 export function fleetActivities(maxAttempts: number) {
   return {
     listing: proxyActivities<FleetActivities>(tenantListingOptions),
     tenant: proxyActivities<FleetActivities>(tenantMigrationOptions(maxAttempts)),
+    retry: proxyActivities<FleetActivities>(tenantMigrationOptions(Math.max(1, maxAttempts - 1))),
     clerk: proxyActivities<FleetClerkActivities>(fleetClerkOptions(patched('clerk-bulk-task-queue'))),
   };
 }
@@ -35,16 +46,27 @@ export async function fleetMigration(input: FleetMigrationInput): Promise<FleetR
   validate(input);
   const acts = fleetActivities(input.maxAttempts);
   const { targetVersion, updateClerk } = input;
+  const counted = (result: TenantMigration, retried = false) => ({
+    changed: result.applied.length > 0,
+    clerkSchemaVersion: updateClerk && (retried || clerkMayBeBehind(result)) ? result.toVersion : undefined,
+  });
   return runRollout(
     input,
     {
       title: `Schema rollout to v${targetVersion}`,
       stage: 'migrate',
       targetVersion,
-      async run(tenant) {
-        const result = await acts.tenant.migrateTenant({ tenant, targetVersion });
-        const clerkSchemaVersion = updateClerk && clerkMayBeBehind(result) ? result.toVersion : undefined;
-        return { changed: result.applied.length > 0, clerkSchemaVersion };
+      async run(tenant, retried = false) {
+        if (!retried) return counted(await acts.tenant.migrateTenant({ tenant, targetVersion }));
+        const summary = { summary: `retry ${tenant.name} alone` };
+        return counted(await acts.retry.migrateTenant.executeWithOptions(summary, [{ tenant, targetVersion }]), true);
+      },
+      async runBatch(tenants) {
+        const summary = { summary: batchSummary(`migrate to v${targetVersion}`, tenants) };
+        return mapOutcomes(
+          await acts.tenant.migrateTenants.executeWithOptions(summary, [{ tenants, targetVersion }]),
+          counted,
+        );
       },
     },
     acts,

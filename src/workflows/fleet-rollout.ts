@@ -12,10 +12,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { FleetActivities, FleetClerkActivities, TenantMigration, TenantRef } from '../activities/fleet.js';
+import type { TenantOutcome } from '../activities/tenant-batch.js';
 import type { ProviderName } from '../config/index.js';
 import type { TenantDatabase } from '../providers/types.js';
 import {
   cancelFleetMigration,
+  DEFAULT_BATCH_SIZE,
   describeProgress,
   FLEET_LIMITS,
   fleetProgressQuery,
@@ -45,6 +47,12 @@ export interface RolloutActivities {
   clerk: FleetClerkActivities;
 }
 
+/** What the work did to one tenant: whether it changed it, and the schema version Clerk needs, if any. */
+export interface TenantResult {
+  changed: boolean;
+  clerkSchemaVersion?: number;
+}
+
 /** What a rollout does to each tenant: the one difference between a schema migration and a rotation. */
 export interface TenantOperation {
   /** The headline in the Temporal UI. */
@@ -54,19 +62,34 @@ export interface TenantOperation {
   /** The schema version the operation brings tenants to, when it is a migration. */
   targetVersion?: number;
   /**
-   * Does the work on one tenant: whether it changed the tenant, and the schema version to write to the Clerk
-   * user, when Clerk needs it.
+   * Does the work on one tenant in an activity of its own, with its retries. `retried`: the tenant failed
+   * transiently in a batch, which was its first attempt (and may have done the work without answering).
    */
-  run(tenant: TenantDatabase): Promise<{ changed: boolean; clerkSchemaVersion?: number }>;
+  run(tenant: TenantDatabase, retried?: boolean): Promise<TenantResult>;
+  /** Does the work on several tenants in one activity, in turn: every tenant's outcome, in order. */
+  runBatch(tenants: TenantDatabase[]): Promise<TenantOutcome<TenantResult>[]>;
 }
+
+/** A batch's outcomes with each result turned into what the rollout counts. */
+export function mapOutcomes<T>(
+  outcomes: TenantOutcome<T>[],
+  toResult: (result: T) => TenantResult,
+): TenantOutcome<TenantResult>[] {
+  return outcomes.map((o) => (o.ok ? { ok: true, result: toResult(o.result) } : o));
+}
+
+/** A batch activity's summary in the Temporal UI: what it does to which tenants. */
+export const batchSummary = (verb: string, tenants: TenantDatabase[]) =>
+  `${verb} ${tenants.length} tenants: ${tenants[0]?.name} … ${tenants.at(-1)?.name}`;
 
 type Queued = TenantRef & { provider: ProviderName };
 type ClerkWrite = { tenant: Queued; schemaVersion: number };
 
-/** What is wrong with a rollout's numeric options (each within FLEET_LIMITS). */
+/** What is wrong with a rollout's numeric options (each within FLEET_LIMITS; batchSize may be left out). */
 export function rolloutInputProblems(input: RolloutInput): string[] {
+  const withDefaults = { ...input, batchSize: input.batchSize ?? DEFAULT_BATCH_SIZE };
   return Object.entries(FLEET_LIMITS).flatMap(([key, [min, max]]) => {
-    const value = input[key as keyof typeof FLEET_LIMITS];
+    const value = withDefaults[key as keyof typeof FLEET_LIMITS];
     return Number.isInteger(value) && value >= min && value <= max
       ? []
       : [`${key} must be a whole number ${min}–${max}`];
@@ -98,6 +121,10 @@ export const clerkMayBeBehind = (result: TenantMigration) => result.applied.leng
  * One run of a tenant rollout: the tenants listed but not started, the windows of tenant operations and Clerk
  * writes in flight, and the counters carried from run to run. Activities complete in the background; each
  * completion (and each handler) marks a change, which is what the workflow's loop waits for.
+ *
+ * With a `batchSize` (runs since the 'fleet-batches' patch) each activity of the window handles a batch of
+ * tenants in turn, so the workflow task and the activity dispatch that each tenant cost before are shared by
+ * the batch; a tenant that failed transiently in its batch is retried alone, in the window, before new batches.
  */
 export class Rollout {
   private readonly counters: FleetCounters;
@@ -109,7 +136,11 @@ export class Rollout {
   private exhausted = false;
   private fetching = false;
   private listingError: unknown;
+  /** Tenants started and not yet counted: in a batch, retried alone, or waiting for their retry. */
   private inFlight = 0;
+  /** Activities of the window in flight: single tenants, batches and retries. */
+  private lanes = 0;
+  private readonly retries: Queued[] = [];
   private readonly clerkBacklog: ClerkWrite[] = [];
   private clerkInFlight = 0;
   private published: string | undefined;
@@ -120,6 +151,7 @@ export class Rollout {
     private readonly carry: FleetCarry,
     private readonly acts: RolloutActivities,
     private readonly operation: TenantOperation,
+    private readonly batchSize: number | undefined,
   ) {
     this.counters = carry.counters;
     this.runningSince = carry.paused ? undefined : Date.now();
@@ -145,21 +177,31 @@ export class Rollout {
     if (this.listingError) throw this.listingError;
     if (historyFull) this.rollingOver = true;
     const starting = !this.carry.paused && !this.cancelling && !this.rollingOver;
-    if (starting && !this.exhausted && !this.fetching && this.buffer.length <= this.input.concurrency) {
+    const { concurrency } = this.input;
+    const refillAt = concurrency * (this.batchSize ?? 1);
+    if (starting && !this.exhausted && !this.fetching && this.buffer.length <= refillAt) {
       this.fetchPage();
     }
+    // Retries are of tenants already started: they go first, paused or not.
+    while (this.lanes < concurrency && this.retries.length > 0) this.retryAlone(this.retries.shift()!);
     while (
       starting &&
-      this.inFlight < this.input.concurrency &&
+      this.lanes < concurrency &&
       this.buffer.length > 0 &&
       this.clerkBacklog.length < CLERK_BACKLOG_MAX
     ) {
-      this.startTenant(this.buffer.shift()!);
+      if (this.batchSize === undefined) this.startTenant(this.buffer.shift()!);
+      else this.startBatch(this.buffer.splice(0, this.batchLength(this.batchSize)));
     }
     while (this.clerkInFlight < CLERK_WINDOW && this.clerkBacklog.length > 0) {
       this.startClerkWrite(this.clerkBacklog.shift()!);
     }
     this.publish(this.current());
+  }
+
+  /** Full batches while the buffer lasts; at the end of the fleet, what is left spread over the window. */
+  private batchLength(batchSize: number): number {
+    return Math.min(batchSize, Math.ceil(this.buffer.length / this.input.concurrency));
   }
 
   private get idle(): boolean {
@@ -319,29 +361,75 @@ export class Rollout {
   }
 
   private startTenant(tenant: Queued): void {
-    this.inFlight++;
     this.carry.cursor = tenant.name;
+    this.runAlone(tenant, false);
+  }
+
+  private retryAlone(tenant: Queued): void {
+    this.runAlone(tenant, true);
+  }
+
+  /** One tenant in its own activity (counted in flight already when it is a retry). */
+  private runAlone(tenant: Queued, retried: boolean): void {
+    this.lanes++;
+    if (!retried) this.inFlight++;
     this.operation
-      .run({ provider: tenant.provider, name: tenant.name, region: tenant.region })
+      .run(databaseOf(tenant), retried)
       .then(
-        ({ changed, clerkSchemaVersion }) => {
-          if (changed) this.counters.migrated++;
-          else this.counters.upToDate++;
-          if (clerkSchemaVersion !== undefined) this.clerkBacklog.push({ tenant, schemaVersion: clerkSchemaVersion });
-        },
-        (error: unknown) => {
-          this.counters.failed++;
-          this.recordFailure(tenant, this.operation.stage, error);
-          const sinceResume = this.counters.failed - this.carry.failedAtResume;
-          if (this.input.maxFailures > 0 && sinceResume >= this.input.maxFailures) {
-            this.pause(`${sinceResume} tenants failed; look at the failures, then resume or cancel`);
-          }
-        },
+        (result) => this.succeeded(tenant, result),
+        (error: unknown) => this.failed(tenant, error),
       )
       .finally(() => {
+        this.lanes--;
         this.inFlight--;
         this.changed();
       });
+  }
+
+  private startBatch(tenants: Queued[]): void {
+    this.lanes++;
+    this.inFlight += tenants.length;
+    this.carry.cursor = tenants.at(-1)!.name;
+    this.operation
+      .runBatch(tenants.map(databaseOf))
+      .then(
+        (outcomes) => tenants.forEach((tenant, i) => this.settleInBatch(tenant, outcomes[i]!)),
+        // The batch itself failed for good (its worker, every attempt): each tenant gets its retry alone.
+        (error: unknown) => {
+          const outcome = { ok: false, error: failureMessage(error), nonRetryable: false } as const;
+          for (const tenant of tenants) this.settleInBatch(tenant, outcome);
+        },
+      )
+      .finally(() => {
+        this.lanes--;
+        this.changed();
+      });
+  }
+
+  /** A tenant's outcome in its batch: counted, or queued for a retry alone when another attempt could help. */
+  private settleInBatch(tenant: Queued, outcome: TenantOutcome<TenantResult>): void {
+    if (!outcome.ok && !outcome.nonRetryable && this.input.maxAttempts > 1) {
+      this.retries.push(tenant);
+      return;
+    }
+    if (outcome.ok) this.succeeded(tenant, outcome.result);
+    else this.failed(tenant, outcome.error);
+    this.inFlight--;
+  }
+
+  private succeeded(tenant: Queued, { changed, clerkSchemaVersion }: TenantResult): void {
+    if (changed) this.counters.migrated++;
+    else this.counters.upToDate++;
+    if (clerkSchemaVersion !== undefined) this.clerkBacklog.push({ tenant, schemaVersion: clerkSchemaVersion });
+  }
+
+  private failed(tenant: Queued, error: unknown): void {
+    this.counters.failed++;
+    this.recordFailure(tenant, this.operation.stage, error);
+    const sinceResume = this.counters.failed - this.carry.failedAtResume;
+    if (this.input.maxFailures > 0 && sinceResume >= this.input.maxFailures) {
+      this.pause(`${sinceResume} tenants failed; look at the failures, then resume or cancel`);
+    }
   }
 
   private startClerkWrite({ tenant, schemaVersion }: ClerkWrite): void {
@@ -381,7 +469,9 @@ export async function runRollout(
 ): Promise<FleetReport> {
   const carry: FleetCarry = input.carried ?? freshCarry();
   carry.runs++;
-  const rollout = new Rollout(input, carry, acts, operation);
+  // Since 'fleet-batches': tenants in batches. Runs recorded before the patch go on one tenant per activity.
+  const batchSize = patched('fleet-batches') ? (input.batchSize ?? DEFAULT_BATCH_SIZE) : undefined;
+  const rollout = new Rollout(input, carry, acts, operation, batchSize);
   handleControls(rollout);
 
   for (;;) {
@@ -400,6 +490,8 @@ export async function runRollout(
   await condition(allHandlersFinished);
   return report;
 }
+
+const databaseOf = ({ provider, name, region }: Queued): TenantDatabase => ({ provider, name, region });
 
 function freshCarry(): FleetCarry {
   return {

@@ -34,6 +34,7 @@ const KNOWN_FLAGS = new Set([
   '--max-attempts',
   '--max-failures',
   '--page-size',
+  '--batch-size',
   '--history-events',
   '--no-clerk',
   '--user',
@@ -90,7 +91,14 @@ const invalidArgs: fc.Arbitrary<string[]> = fc.oneof(
   badNumber.map((n) => ['list', '--limit', n]),
   fc
     .tuple(
-      fc.constantFrom('--concurrency', '--max-attempts', '--max-failures', '--page-size', '--history-events'),
+      fc.constantFrom(
+        '--concurrency',
+        '--max-attempts',
+        '--max-failures',
+        '--page-size',
+        '--batch-size',
+        '--history-events',
+      ),
       badNumber,
     )
     .map(([flag, n]) => ['migrate', flag, n]),

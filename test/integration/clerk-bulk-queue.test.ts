@@ -46,8 +46,9 @@ describe('Clerk bulk queue: sign-ups are not held up by a rollout', () => {
         DATABASE_URL: postgres.url,
         MIGRATIONS_DIR: migrationsDir,
         CLERK_RATE_LIMIT_PER_SECOND: '50',
-        // One rollout write a second: the rollout's Clerk writes outlast the sign-ups by far.
-        CLERK_BULK_RATE_LIMIT_PER_SECOND: '1',
+        // One rollout write every 2 s: the rollout's Clerk writes outlast the sign-ups by far, even though its
+        // batches migrate every tenant within seconds.
+        CLERK_BULK_RATE_LIMIT_PER_SECOND: '0.5',
       },
     });
     provider = createPostgresProvider({
@@ -78,7 +79,7 @@ describe('Clerk bulk queue: sign-ups are not held up by a rollout', () => {
       { version: 2, file: '0002_note_links.sql' },
       { ...FLEET_DEFAULTS, concurrency: 8 },
     );
-    // The bulk queue is busy: tenants migrated, their Clerk writes trickling out one a second.
+    // The bulk queue is busy: tenants migrated, their Clerk writes trickling out one every 2 s.
     await eventually(async () => {
       const progress = await rollout.query(fleetProgressQuery);
       return progress.migrated >= 8 ? progress : undefined;

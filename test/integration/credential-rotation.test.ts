@@ -113,9 +113,20 @@ describe('credential rotation: TENANT_PASSWORD_SECRET replaced without breaking 
     worker = startWorkerProcess(env);
     await worker.started;
     const started = Date.now();
-    // Pages of 5 and 100 events per run: the rotation continues as new a few times on the way.
+    // Pages of 1, batches of 2 and 100 events per run: the rotation continues as new a few times on the way.
     const rotation = await runCli(
-      ['rotate-credentials', '--json', '--concurrency', '4', '--page-size', '5', '--history-events', '100'],
+      [
+        'rotate-credentials',
+        '--json',
+        '--concurrency',
+        '4',
+        '--page-size',
+        '1',
+        '--batch-size',
+        '2',
+        '--history-events',
+        '100',
+      ],
       env,
     );
     assert.equal(rotation.code, 0, rotation.stderr);
@@ -143,7 +154,7 @@ describe('credential rotation: TENANT_PASSWORD_SECRET replaced without breaking 
     forbidden.push(await tenantPasswordVerifier(s2, sample));
     for (const runId of runs) {
       const text = historyText(await client.workflow.getHandle(workflowId, runId).fetchHistory());
-      assert.ok(text.includes('rotateTenantCredentials'), 'the history is the rotation’s');
+      assert.ok(text.includes('rotateTenantsCredentials'), 'the history is the rotation’s');
       for (const secret of forbidden) assert.ok(!text.includes(secret), `run ${runId} holds a secret`);
     }
 
