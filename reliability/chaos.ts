@@ -242,6 +242,15 @@ export async function runChaos(options: ChaosOptions): Promise<number> {
      * must attach to that run: one run, the same run id.
      */
     const killReceiversAfterStart = async () => {
+      // Each receiver's Temporal connection up first (a restart of Temporal just cut it): with answers held, a
+      // new connection could not even finish its handshake, and no start would reach Temporal.
+      const known = [...truth.alive].at(-1);
+      for (const receiver of [0, 1]) {
+        await retrying(async () => {
+          const status = known && (await deliver(receiver, 'user.created', { id: known, object: 'user' }));
+          if (status !== 202) throw new Error(`receiver ${receiver} answered ${status}`);
+        }, 12);
+      }
       const email = `chaos-receiver-kill-${randomBytes(4).toString('hex')}@example.com`;
       temporalProxy.holdAnswers(true);
       const user = await retrying(() => clerk.users.createUser({ emailAddress: [email] }));
