@@ -71,3 +71,14 @@ export function slope(points: ReadonlyArray<{ x: number; y: number }>): number {
   const sxx = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
   return sxx === 0 ? 0 : points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0) / sxx;
 }
+
+/** The most of `times` (ms) in any window of `windowMs`. */
+export function busiestWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; i < sorted.length; i += 1) {
+    while (sorted[j]! <= sorted[i]! - windowMs) j += 1;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}

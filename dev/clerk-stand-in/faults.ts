@@ -36,6 +36,8 @@ const DEFAULTS: Settings = {
 export interface FaultStats {
   /** /v1 requests that passed the key check. */
   requests: number;
+  /** When each of those requests arrived (ms since the epoch): the rate Clerk would see. */
+  requestTimes: number[];
   injectedTooManyRequests: number;
   injectedServerErrors: number;
   /** Metadata writes refused by the per-user limit: 0 means the client never exceeded it. */
@@ -48,6 +50,7 @@ export interface FaultStats {
 export class FaultInjector {
   private settings: Settings = { ...DEFAULTS };
   private readonly writes = new Map<string, number[]>();
+  private readonly requestTimes: number[] = [];
   private readonly counts = {
     requests: 0,
     injectedTooManyRequests: 0,
@@ -68,6 +71,7 @@ export class FaultInjector {
   /** Called for every authenticated /v1 request; throws the injected error, if any. */
   onRequest(): void {
     this.counts.requests += 1;
+    this.requestTimes.push(Date.now());
     if (Math.random() < this.settings.tooManyRequestsShare) {
       this.counts.injectedTooManyRequests += 1;
       throw tooManyRequests(this.settings.tooManyRequestsRetryAfterSeconds);
@@ -103,6 +107,7 @@ export class FaultInjector {
   stats(): FaultStats {
     return {
       ...this.counts,
+      requestTimes: [...this.requestTimes],
       metadataWritesByUser: Object.fromEntries([...this.writes].map(([id, times]) => [id, [...times]])),
     };
   }

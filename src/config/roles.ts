@@ -143,11 +143,20 @@ export interface RoleConfigs {
 /** Which process is asking: each gets the settings it needs, those it cannot work without required. */
 export type ProcessRole = keyof RoleConfigs;
 
-function common(env: Env, rawEnv: Record<string, string | undefined>): CommonConfig {
+function common(env: Env, rawEnv: Record<string, string | undefined>, required: Requirements): CommonConfig {
   const temporalEnv = Object.fromEntries(
     Object.entries(rawEnv).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[1] !== undefined),
   );
   const budget = clerkBudget(env.CLERK_SECRET_KEY);
+  // One budget for the fleet, as Clerk counts it: the bulk queue's rate is carved out of it, not added on top.
+  const clerkTotal = env.CLERK_RATE_LIMIT_PER_SECOND ?? budget.total;
+  const clerkBulk = env.CLERK_BULK_RATE_LIMIT_PER_SECOND ?? clerkTotal * budget.bulkShare;
+  if (clerkBulk >= clerkTotal) {
+    required.refuse(
+      'CLERK_BULK_RATE_LIMIT_PER_SECOND',
+      "must be less than CLERK_RATE_LIMIT_PER_SECOND (the whole fleet's Clerk rate, bulk writes included)",
+    );
+  }
   return {
     logLevel: env.LOG_LEVEL,
     temporal: {
@@ -159,8 +168,8 @@ function common(env: Env, rawEnv: Record<string, string | undefined>): CommonCon
       clerkBulkTaskQueue: `${env.TASK_QUEUE}-clerk-bulk`,
       maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
-      clerkRatePerSecond: env.CLERK_RATE_LIMIT_PER_SECOND ?? budget.perUser,
-      clerkBulkRatePerSecond: env.CLERK_BULK_RATE_LIMIT_PER_SECOND ?? budget.bulk,
+      clerkRatePerSecond: clerkTotal - clerkBulk,
+      clerkBulkRatePerSecond: clerkBulk,
     },
   };
 }
@@ -188,7 +197,7 @@ type Build<C> = (env: Env, rawEnv: Record<string, string | undefined>, required:
 
 export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
   worker: (env, rawEnv, required) => ({
-    ...common(env, rawEnv),
+    ...common(env, rawEnv, required),
     migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
     metrics: { port: env.WORKER_METRICS_PORT, host: env.METRICS_HOST },
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -201,7 +210,7 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
   webhook: (env, rawEnv, required) => {
     const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
     return {
-      ...common(env, rawEnv),
+      ...common(env, rawEnv, required),
       port: env.PORT,
       metrics: { port: env.WEBHOOK_METRICS_PORT, host: env.METRICS_HOST },
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -240,13 +249,13 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
       deletion: { gracePeriodMs: env.DELETE_GRACE_PERIOD },
     };
   },
-  client: (env, rawEnv) => ({
-    ...common(env, rawEnv),
+  client: (env, rawEnv, required) => ({
+    ...common(env, rawEnv, required),
     migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
     ...(env.CLERK_SECRET_KEY && { clerk: { secretKey: env.CLERK_SECRET_KEY, apiUrl: env.CLERK_API_URL } }),
   }),
   ops: (env, rawEnv, required) => ({
-    ...common(env, rawEnv),
+    ...common(env, rawEnv, required),
     clerk: clerkApi(env, required, 'ops users lists the Clerk users'),
     provider: providerSettings(env, required),
   }),

@@ -12,6 +12,11 @@ export interface TcpProxy {
    * either direction are dropped and every socket stays open; clients notice only through their own timeouts.
    */
   blackhole(on: boolean): void;
+  /**
+   * Only the server's answers are dropped: requests still reach the server and take effect, and the client
+   * never hears back (a server that accepted a request, then a cut before the answer got through).
+   */
+  holdAnswers(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -22,12 +27,13 @@ export interface TcpProxy {
 export async function startTcpProxy(
   targetHost: string,
   targetPort: number,
-  options: { onClientData?: (chunk: Buffer) => void } = {},
+  options: { onClientData?: (chunk: Buffer) => void; onServerData?: (chunk: Buffer) => void } = {},
 ): Promise<TcpProxy> {
   const port = await freePort();
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let blackholed = false;
+  let answersHeld = false;
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
@@ -42,13 +48,14 @@ export async function startTcpProxy(
             upstream.destroy();
           });
         }
-        const forward = (from: Socket, to: Socket) =>
+        const forward = (from: Socket, to: Socket, held: () => boolean) =>
           from.on('data', (chunk: Buffer) => {
-            if (!blackholed) to.write(chunk);
+            if (!blackholed && !held()) to.write(chunk);
           });
         if (options.onClientData) client.on('data', options.onClientData);
-        forward(client, upstream);
-        forward(upstream, client);
+        if (options.onServerData) upstream.on('data', options.onServerData);
+        forward(client, upstream, () => false);
+        forward(upstream, client, () => answersHeld);
         client.on('end', () => upstream.end());
         upstream.on('end', () => client.end());
       });
@@ -64,5 +71,12 @@ export async function startTcpProxy(
     });
 
   await listen();
-  return { port, down: stop, up: listen, blackhole: (on) => (blackholed = on), close: stop };
+  return {
+    port,
+    down: stop,
+    up: listen,
+    blackhole: (on) => (blackholed = on),
+    holdAnswers: (on) => (answersHeld = on),
+    close: stop,
+  };
 }

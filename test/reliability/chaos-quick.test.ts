@@ -36,7 +36,10 @@ test(
     assert.equal(result.storm.duplicateRuns, 0);
     assert.equal(result.storm.duplicateClerkWrites, 0);
     assert.equal(result.storm.lostSignUps, 0);
-    assert.ok(result.faults.length >= 9, 'one fault of each kind was injected');
+    assert.ok(result.faults.length >= 10, 'one fault of each kind was injected');
+    assert.deepEqual(result.faultsMissed, [], 'every fault met work in flight');
+    assert.equal(result.receiverKill.runs, 1, 'the redelivery after the receiver kill started no second run');
+    assert.equal(result.receiverKill.sameRun, true, 'the redelivery attached to the run Temporal had accepted');
     assert.equal(code, 0, output);
   },
 );

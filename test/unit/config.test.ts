@@ -239,7 +239,7 @@ test('TEMPORAL_* variables pass to envconfig untouched', () => {
   assert.deepEqual(config.temporal.env, { TEMPORAL_ADDRESS: 'x.tmprl.cloud:7233', TEMPORAL_API_KEY: 'key' });
 });
 
-test("the Clerk rates follow the key's instance (half its limit, a fifth of that for bulk) unless set", () => {
+test("the Clerk rates follow the key's instance (half its limit, a fifth of that for bulk) and add up to CLERK_RATE_LIMIT_PER_SECOND", () => {
   const rates = (env: Record<string, string>) => {
     const { clerkRatePerSecond, clerkBulkRatePerSecond, clerkBulkTaskQueue } = loadConfig(
       { ...worker, ...env },
@@ -258,11 +258,20 @@ test("the Clerk rates follow the key's instance (half its limit, a fifth of that
     clerkBulkTaskQueue: 'q-clerk-bulk',
   });
   assert.deepEqual(rates({ CLERK_RATE_LIMIT_PER_SECOND: '7.5', CLERK_BULK_RATE_LIMIT_PER_SECOND: '0.5' }), {
-    clerkRatePerSecond: 7.5,
+    clerkRatePerSecond: 7,
     clerkBulkRatePerSecond: 0.5,
+    clerkBulkTaskQueue: 'per-user-db-clerk-bulk',
+  });
+  assert.deepEqual(rates({ CLERK_SECRET_KEY: 'sk_test_x', CLERK_RATE_LIMIT_PER_SECOND: '5' }), {
+    clerkRatePerSecond: 4,
+    clerkBulkRatePerSecond: 1,
     clerkBulkTaskQueue: 'per-user-db-clerk-bulk',
   });
   assert.deepEqual(names(problems({ ...worker, CLERK_BULK_RATE_LIMIT_PER_SECOND: '0' }, 'worker')), [
     'CLERK_BULK_RATE_LIMIT_PER_SECOND',
   ]);
+  assert.deepEqual(
+    names(problems({ ...worker, CLERK_RATE_LIMIT_PER_SECOND: '2', CLERK_BULK_RATE_LIMIT_PER_SECOND: '2' }, 'worker')),
+    ['CLERK_BULK_RATE_LIMIT_PER_SECOND'],
+  );
 });
