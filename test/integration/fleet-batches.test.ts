@@ -72,6 +72,7 @@ describe('fleet migration in batches: one tenant failing, a worker killed mid-ba
       TASK_QUEUE: `fleet-batches-${randomToken(6)}`,
       TEMPORAL_ADDRESS: temporal.connection.options.address ?? '',
       MIGRATIONS_DIR: migrationsDir,
+      CLERK_RATE_LIMIT_PER_SECOND: '100',
       CLERK_BULK_RATE_LIMIT_PER_SECOND: '50',
       LOG_LEVEL: 'info',
       DB_PROVIDER: 'postgres',

@@ -100,8 +100,10 @@ describe('the Clerk rate limit holds for two workers, sign-ups and a rollout tog
     const times = standIn.faultStats().requestTimes.filter((t) => t >= since);
     assert.ok(times.length >= SIGN_UPS + TENANTS, `${times.length} Clerk requests`);
     const busiest = busiestWindow(times, WINDOW_MS);
-    // Temporal's token buckets let each queue burst one second's worth on top of its rate.
-    const allowed = (RATE * WINDOW_MS) / 1000 + RATE;
+    // Temporal's token buckets let each queue burst one second's worth on top of its rate (both queues: one
+    // second of RATE), and a loaded worker can send dispatched requests late and bunched: one more second's
+    // worth. A bulk budget counted on top of RATE (the bug) allows 50% more, well past this bound.
+    const allowed = (RATE * WINDOW_MS) / 1000 + 2 * RATE;
     t.diagnostic(`${times.length} Clerk requests, busiest ${WINDOW_MS / 1000} s: ${busiest} (allowed ${allowed})`);
     assert.ok(busiest <= allowed, `busiest ${WINDOW_MS / 1000} s: ${busiest} Clerk requests, allowed ${allowed}`);
   });
