@@ -29,7 +29,16 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: productBoundary }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: productBoundary }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "TSAsExpression > TSAsExpression.expression[typeAnnotation.type='TSUnknownKeyword']",
+          message: '`as unknown as` turns the type checker off: type the value instead.',
+        },
+      ],
+    },
   },
   {
     files: ['src/workflows/**/*.ts'],

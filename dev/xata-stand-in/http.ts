@@ -1,22 +1,34 @@
+import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { bearerTokenCheck } from '../http/bearer-token.js';
 import { readJsonBody } from '../http/json-body.js';
 import { jsonRequestListener, listenJson, type JsonAnswer } from '../http/json-server.js';
 
-/** "Fail the next `times` requests matching method and path with `status`." */
-export interface Fault {
+/** Which requests a fault hits: the next `times` matching method and path. */
+interface FaultMatch {
   /** HTTP method; any when unset. */
   method?: string;
   /** A substring of, or a pattern for, the request path; any when unset. */
   path?: string | RegExp;
-  status: number;
   /** Default 1. */
   times?: number;
+}
+
+/** "Fail the next `times` requests matching method and path with `status`." */
+export interface StatusFault extends FaultMatch {
+  status: number;
   /** e.g. `{ 'retry-after': '2' }` or `{ 'x-ratelimit-reset': '1' }` with a 429. */
   headers?: Record<string, string>;
   /** Default `{ message: 'injected fault <status>' }`. */
   body?: unknown;
 }
+
+/** "Never answer the next `times` matching requests": held open until the client goes away or the stand-in stops. */
+export interface HangFault extends FaultMatch {
+  hang: true;
+}
+
+export type Fault = StatusFault | HangFault;
 
 export interface StandInHandle {
   url: string;
@@ -83,6 +95,10 @@ export async function startJsonServer(options: {
     const path = new URL(req.url ?? '/', 'http://stand-in').pathname;
     requests.push({ method, path });
     const fault = takeFault(method, path);
+    if (fault && 'hang' in fault) {
+      await once(req.socket, 'close');
+      return { status: 499 }; // written to a closed connection: nobody reads it
+    }
     if (fault) {
       return {
         status: fault.status,

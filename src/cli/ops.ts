@@ -13,7 +13,7 @@ import { createProvider } from '../providers/index.js';
 import { userIdFromTenantDatabaseName } from '../providers/tenant-names.js';
 import { reconcileWorkflowId, type ReconcileReport } from '../workflows/reconcile-state.js';
 import { formatReconcileReport, formatRestored, formatStatus, formatTable, reconcileBar } from './ops-display.js';
-import { parseOptions, print, watch, withTemporal, type Environment, type Session } from './session.js';
+import { parseOptions, print, watch, whole, withTemporal, type Environment, type Session } from './session.js';
 
 const LIST_LIMIT_MAX = 500;
 
@@ -39,11 +39,7 @@ const reconcileOptions = z.object({
 });
 const listOptions = z.object({
   json,
-  limit: z.coerce
-    .number({ message: '--limit must be a number' })
-    .int({ message: '--limit must be a whole number' })
-    .min(1, { message: '--limit must be at least 1' })
-    .max(LIST_LIMIT_MAX, { message: `--limit must be at most ${LIST_LIMIT_MAX}` }),
+  limit: whole('limit', [1, LIST_LIMIT_MAX]),
 });
 
 async function showStatus({ config, client }: Session, userId: string, asJson: boolean): Promise<void> {

@@ -12,7 +12,7 @@ import {
   type FleetReport,
 } from '../workflows/fleet-migration-state.js';
 import { formatReport, progressBar, reportExitCode } from './migrate-display.js';
-import { parseOptions, print, watch, withTemporal, type Environment, type Session } from './session.js';
+import { parseOptions, print, watch, whole, withTemporal, type Environment, type Session } from './session.js';
 
 /**
  * The CLI side of a tenant rollout (`migrate`, `rotate-credentials`): the tuning options, following a run, and
@@ -31,13 +31,6 @@ export interface RolloutCommands {
   last(client: Client, taskQueue: string): Promise<{ handle: FleetMigrationHandle; status: string } | null>;
   control(client: Client, taskQueue: string, which: FleetControl): Promise<FleetProgress>;
 }
-
-export const whole = (name: string, [min, max]: readonly [number, number]) =>
-  z.coerce
-    .number({ message: `--${name} must be a number` })
-    .int({ message: `--${name} must be a whole number` })
-    .min(min, { message: `--${name} must be at least ${min}` })
-    .max(max, { message: `--${name} must be at most ${max}` });
 
 /** The tuning options every rollout's start takes, as schema fields. */
 export const tuningShape = {

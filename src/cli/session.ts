@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { connectTemporalClient } from '../client/connection.js';
 import { loadConfig, type ClientConfig } from '../config/index.js';
 
@@ -109,3 +109,19 @@ export async function watch<R, P>({ result, progress, format, detachHint }: Watc
     process.off('SIGINT', detach);
   }
 }
+
+/**
+ * A whole-number option between `min` and `max`, written in decimal digits only: `Number()` would read
+ * "0x10", "1e3" or " 7" as numbers an operator did not mean.
+ */
+export const whole = (name: string, [min, max]: readonly [number, number]) =>
+  z
+    .string()
+    .regex(/^[0-9]+$/, { message: `--${name} must be a whole number in decimal digits` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `--${name} must be at least ${min}` })
+        .max(max, { message: `--${name} must be at most ${max}` }),
+    );

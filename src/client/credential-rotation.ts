@@ -3,6 +3,7 @@ import type { credentialRotation } from '../workflows/credential-rotation.js';
 import {
   credentialRotationWorkflowId,
   DEFAULT_BATCH_SIZE,
+  type CredentialRotationInput,
   type CredentialRotationOptions,
   type FleetProgress,
 } from '../workflows/fleet-migration-state.js';
@@ -25,11 +26,11 @@ export function startCredentialRotation(
   taskQueue: string,
   options: CredentialRotationOptions,
 ): Promise<CredentialRotationHandle> {
-  return startRollout<typeof credentialRotation>(client, {
+  return startRollout<CredentialRotationInput>(client, {
     workflowType: 'credentialRotation',
     workflowId: credentialRotationWorkflowId(taskQueue),
     taskQueue,
-    args: [options],
+    input: options,
     summary: 'Credential rotation (TENANT_PASSWORD_SECRET)',
     details:
       `Every tenant role's password re-set from the workers' current TENANT_PASSWORD_SECRET: ` +

@@ -3,9 +3,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
-  type Workflow,
   type WorkflowHandle,
-  type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { fleetMigration, migrateTenantDatabase } from '../workflows/fleet-migration.js';
 import {
@@ -16,8 +14,10 @@ import {
   pauseFleetMigration,
   resumeFleetMigration,
   tenantMigrationWorkflowId,
+  type FleetMigrationInput,
   type FleetMigrationOptions,
   type FleetProgress,
+  type FleetReport,
   type TenantMigrationInput,
 } from '../workflows/fleet-migration-state.js';
 import { STATUS } from '../workflows/search-attributes.js';
@@ -39,11 +39,11 @@ export function startFleetMigration(
   target: MigrationTarget,
   options: FleetMigrationOptions,
 ): Promise<FleetMigrationHandle> {
-  return startRollout<typeof fleetMigration>(client, {
+  return startRollout<FleetMigrationInput>(client, {
     workflowType: 'fleetMigration',
     workflowId: fleetMigrationWorkflowId(taskQueue),
     taskQueue,
-    args: [{ targetVersion: target.version, ...options }],
+    input: { targetVersion: target.version, ...options },
     summary: `Schema rollout to v${target.version} (${target.file})`,
     details:
       `Every tenant database to schema v${target.version}: ${options.concurrency} at a time in batches of ` +
@@ -54,12 +54,15 @@ export function startFleetMigration(
   });
 }
 
+/** A tenant rollout's workflow: one input, a fleet report. */
+export type RolloutWorkflow<I> = (input: I) => Promise<FleetReport>;
+
 /** How one tenant rollout (fleet migration, credential rotation) starts, and what names it when refused. */
-export interface RolloutStart<W extends Workflow> {
+export interface RolloutStart<I> {
   workflowType: WorkflowName;
   workflowId: string;
   taskQueue: string;
-  args: Parameters<W>;
+  input: I;
   summary: string;
   details: string;
   /** Its name in the refusal (`fleet migration`), and the CLI command that controls it (`migrate`). */
@@ -68,22 +71,22 @@ export interface RolloutStart<W extends Workflow> {
 }
 
 /** Starts a tenant rollout; only one runs at a time per workflow ID: a second start while one is open is refused. */
-export async function startRollout<W extends Workflow>(
+export async function startRollout<I>(
   client: Client,
-  start: RolloutStart<W>,
-): Promise<WorkflowHandle<W>> {
+  start: RolloutStart<I>,
+): Promise<WorkflowHandle<RolloutWorkflow<I>>> {
   try {
-    return await client.workflow.start<W>(start.workflowType, {
+    return await client.workflow.start<RolloutWorkflow<I>>(start.workflowType, {
       workflowId: start.workflowId,
       taskQueue: start.taskQueue,
-      args: start.args,
+      args: [start.input],
       // One rollout at a time: a second start while one is open is refused; a new one after it closed is fine.
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: [{ key: STATUS, value: 'running' }],
       staticSummary: start.summary,
       staticDetails: start.details,
-    } as unknown as WorkflowStartOptions<W>); // `args` is `Parameters<W>`, which the conditional type cannot see
+    });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
       throw new Error(

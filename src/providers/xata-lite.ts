@@ -3,6 +3,7 @@ import type { ClientConfig } from 'pg';
 import type { XataLiteSettings } from '../config/index.js';
 import { z } from 'zod';
 import { tenantDatabaseName, userIdFromTenantDatabaseName } from './tenant-names.js';
+import { abortableFetch, withRequestSignal } from './request-signal.js';
 import { xataError } from './xata-errors.js';
 import { PermanentProviderError, type DatabaseProvider, type TenantDatabase } from './types.js';
 
@@ -52,7 +53,7 @@ export interface XataLiteProviderOptions {
   host?: { main: string; workspaces: string };
   postgres?: XataLitePostgresEndpoint;
   /**
-   * Longest wait for one API call. The SDK retries a 429 forever and cannot be aborted, so without this an
+   * Longest wait for one API call. The SDK retries a 429 forever and takes no timeout, so without this an
    * activity could hang. Default 30 s.
    */
   callTimeoutMs?: number;
@@ -78,7 +79,7 @@ export function createXataLiteProvider(options: XataLiteProviderOptions): Databa
   const { apiKey, workspaceId } = options;
   const timeoutMs = options.callTimeoutMs ?? 30_000;
   const endpoint = options.postgres ?? XATA_LITE_POSTGRES;
-  const xata = new XataApiClient({ apiKey, host: options.host ?? 'production' });
+  const xata = new XataApiClient({ apiKey, host: options.host ?? 'production', fetch: abortableFetch });
   const secrets = [apiKey];
 
   const call = async <T>(operation: string, schema: z.ZodType<T>, run: () => Promise<unknown>): Promise<T> => {
@@ -120,36 +121,38 @@ export function createXataLiteProvider(options: XataLiteProviderOptions): Databa
     return [options.region, ...offered.filter((r) => r !== options.region)];
   };
 
+  const createDatabase = async (userId: string, region: string | undefined): Promise<TenantDatabase> => {
+    const dbName = tenantDatabaseName(userId);
+    const existing = await describe(dbName);
+    if (existing) return existing;
+    const wanted = region ?? options.region;
+    const offered = await regions();
+    if (!offered.includes(wanted)) {
+      throw new PermanentProviderError(
+        `Region "${wanted}" is not offered by Xata Lite (regions: ${offered.join(', ')})`,
+        'InvalidRequest',
+      );
+    }
+    try {
+      await call('createDatabase', z.unknown(), () =>
+        xata.databases.createDatabase({
+          pathParams: { workspaceId, dbName },
+          body: { region: wanted, branchName: BRANCH, postgresEnabled: true },
+        }),
+      );
+    } catch (error) {
+      // "Already exists" (409/422) after a concurrent create: the re-read below settles it.
+      if (!(error instanceof PermanentProviderError && error.type === 'InvalidRequest')) throw error;
+      if (!(await describe(dbName))) throw error;
+    }
+    return { provider: 'xata-lite', name: dbName, region: wanted };
+  };
+
   return {
     name: 'xata-lite',
     regions,
 
-    async create(userId, { region }) {
-      const dbName = tenantDatabaseName(userId);
-      const existing = await describe(dbName);
-      if (existing) return existing;
-      const wanted = region ?? options.region;
-      const offered = await regions();
-      if (!offered.includes(wanted)) {
-        throw new PermanentProviderError(
-          `Region "${wanted}" is not offered by Xata Lite (regions: ${offered.join(', ')})`,
-          'InvalidRequest',
-        );
-      }
-      try {
-        await call('createDatabase', z.unknown(), () =>
-          xata.databases.createDatabase({
-            pathParams: { workspaceId, dbName },
-            body: { region: wanted, branchName: BRANCH, postgresEnabled: true },
-          }),
-        );
-      } catch (error) {
-        // "Already exists" (409/422) after a concurrent create: the re-read below settles it.
-        if (!(error instanceof PermanentProviderError && error.type === 'InvalidRequest')) throw error;
-        if (!(await describe(dbName))) throw error;
-      }
-      return { provider: 'xata-lite', name: dbName, region: wanted };
-    },
+    create: (userId, { region, signal }) => withRequestSignal(signal, () => createDatabase(userId, region)),
 
     async adminConnection(db) {
       const fill = (template: string) =>

@@ -2,6 +2,7 @@ import type { ClientConfig } from 'pg';
 import { z } from 'zod';
 import { ApiError, NetworkError, XataApi } from '../../generated/xata-api.js';
 import { tenantDatabaseName, userIdFromTenantDatabaseName } from './tenant-names.js';
+import { abortableFetch, currentCallSignal, withRequestSignal } from './request-signal.js';
 import { parseRetryAfterMs, xataError } from './xata-errors.js';
 import { PermanentProviderError, type DatabaseProvider, type TenantDatabase } from './types.js';
 
@@ -146,28 +147,30 @@ export function createXataProvider(options: XataProviderOptions): DatabaseProvid
     };
   };
 
+  const createBranch = async (userId: string, region: string | undefined) => {
+    const name = tenantDatabaseName(userId);
+    const existing = await findBranch(name);
+    if (existing) return tenant(existing);
+    const body = await createBody(name, region);
+    try {
+      return tenant(
+        await call('createBranch', branchSchema, () => xata.api.branches.createBranch({ pathParams: project, body })),
+      );
+    } catch (error) {
+      // 409/412: another attempt created it first (or a real precondition failed: then it is not there).
+      if (error instanceof PermanentProviderError && error.type === 'InvalidRequest') {
+        const raced = await findBranch(name);
+        if (raced) return tenant(raced);
+      }
+      throw error;
+    }
+  };
+
   return {
     name: 'xata',
     regions,
 
-    async create(userId, { region }) {
-      const name = tenantDatabaseName(userId);
-      const existing = await findBranch(name);
-      if (existing) return tenant(existing);
-      const body = await createBody(name, region);
-      try {
-        return tenant(
-          await call('createBranch', branchSchema, () => xata.api.branches.createBranch({ pathParams: project, body })),
-        );
-      } catch (error) {
-        // 409/412: another attempt created it first (or a real precondition failed: then it is not there).
-        if (error instanceof PermanentProviderError && error.type === 'InvalidRequest') {
-          const raced = await findBranch(name);
-          if (raced) return tenant(raced);
-        }
-        throw error;
-      }
-    },
+    create: (userId, { region, signal }) => withRequestSignal(signal, () => createBranch(userId, region)),
 
     async adminConnection(db) {
       const branch = await findBranch(db.name);
@@ -230,10 +233,13 @@ function toProviderError(operation: string, error: unknown, secrets: readonly st
  * sent (the SDK reads Retry-After alone).
  */
 async function fetchWithLimits(url: string, init: RequestInit | undefined, timeoutMs: number): Promise<Response> {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) }).catch((error: unknown) => {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    throw new Error(timedOut ? `no answer within ${timeoutMs} ms` : `network error (${(error as Error).message})`);
-  });
+  const response = await abortableFetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) }).catch(
+    (error: unknown) => {
+      if (currentCallSignal()?.aborted) throw new Error('request aborted: the call was cancelled');
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      throw new Error(timedOut ? `no answer within ${timeoutMs} ms` : `network error (${(error as Error).message})`);
+    },
+  );
   if (response.status !== 429 || response.headers.has('retry-after')) return response;
   const resetMs = parseRetryAfterMs(response.headers.get('x-ratelimit-reset'));
   if (resetMs === undefined) return response;

@@ -15,6 +15,7 @@ import type { TenantRouter } from '../tenant-router/index.js';
 import { demoMode, demoRouter, frontendApiHost } from './demo.js';
 import { sendError } from './errors.js';
 import { createWebhookVerifier } from './hookdeck.js';
+import { repeatedSvixHeaders } from './verify.js';
 import { sharedCountryLookup, type CountryLookup } from './geoip.js';
 import { notesRouter } from './notes.js';
 import { hostAllowList, pageSecurityHeaders } from './page-security.js';
@@ -80,6 +81,11 @@ export function createApp({ config, temporal, logger, clerk, tenants }: AppDeps)
     async (req: Request, res: Response) => {
       const svixId = req.header('svix-id');
       const log = logger.child({ svixId, hookdeckEventId: req.header('x-hookdeck-eventid') });
+      const repeated = repeatedSvixHeaders(req.headersDistinct);
+      if (repeated.length > 0) {
+        log.warn({ repeated }, 'webhook refused: repeated header');
+        return sendError(res, 400, 'repeated_header', `Each header must appear once: ${repeated.join(', ')} repeated`);
+      }
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const verified = verify(raw, req.headers);
       if (!verified.ok) {

@@ -2,6 +2,7 @@ import type { Response } from 'express';
 
 export type ErrorCode =
   | 'invalid_signature'
+  | 'repeated_header'
   | 'invalid_json'
   | 'invalid_payload'
   | 'payload_too_large'

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'svix';
-import { createSvixVerifier, svixFailedCheck, type FailedCheck } from './verify.js';
+import { createSvixVerifier, svixFailedCheck, SVIX_HEADERS, type FailedCheck } from './verify.js';
 
 export type WebhookHeaders = Record<string, string | string[] | undefined>;
 
@@ -36,7 +36,6 @@ export const HOOKDECK_SIGNATURE_HEADER = 'x-hookdeck-signature';
 export const HOOKDECK_ROTATED_SIGNATURE_HEADER = 'x-hookdeck-signature-2';
 export const HOOKDECK_VERIFIED_HEADER = 'x-hookdeck-verified';
 
-const SVIX_HEADERS = ['svix-id', 'svix-timestamp', 'svix-signature'] as const;
 const SVIX_FUTURE_TOLERANCE_SECONDS = 5 * 60;
 const DEFAULT_HOOKDECK_SVIX_MAX_AGE_SECONDS = 24 * 60 * 60;
 

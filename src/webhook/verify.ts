@@ -8,6 +8,16 @@ export type VerifyResult = { ok: true } | { ok: false; check: FailedCheck; reaso
 /** svix's own messages for a timestamp outside its window ("Message timestamp too old" / "too new"). */
 export const svixFailedCheck = (reason: string): FailedCheck => (/timestamp/i.test(reason) ? 'timestamp' : 'svix');
 
+export const SVIX_HEADERS = ['svix-id', 'svix-timestamp', 'svix-signature'] as const;
+
+/**
+ * The `svix-*` headers a request carries more than once. Node joins a repeated header's values with ", ", which
+ * svix would then read as one value: such a request is refused before any signature check.
+ */
+export function repeatedSvixHeaders(headersDistinct: Record<string, string[] | undefined>): string[] {
+  return SVIX_HEADERS.filter((name) => (headersDistinct[name]?.length ?? 0) > 1);
+}
+
 /**
  * Checks the Svix signature over the raw body bytes (constant-time, ±5 min timestamp tolerance, any one
  * `v1` signature of several passes: all done by `svix`).

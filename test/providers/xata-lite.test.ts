@@ -11,6 +11,7 @@ import { PermanentProviderError, ProviderRateLimitError, type DatabaseProvider }
 import { startXataLiteStandIn, type XataLiteStandInHandle } from '../../dev/xata-stand-in/index.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { describeProviderContract, failureCollector, isPermanent } from './contract.js';
+import { abortedWhileHanging } from './hanging-request.js';
 import { randomUserId } from './user-ids.js';
 
 interface Workspace {
@@ -65,6 +66,18 @@ describe('xata-lite: API failures', () => {
     assert.ok(!(error instanceof PermanentProviderError) && !(error instanceof ProviderRateLimitError));
     const attempts = workspace.standIn.requests.filter((r) => r.path.endsWith(`/dbs/tenant_${userId}`)).length;
     assert.ok(attempts > 1, `the SDK retried on its own (${attempts} requests)`);
+  });
+
+  test('cancelling a create aborts its request in flight', { timeout: 30_000 }, async () => {
+    const patient = createXataLiteProvider({ ...workspace.options, callTimeoutMs: 3_600_000 });
+    const userId = randomUserId();
+    const error = await abortedWhileHanging(
+      workspace.standIn,
+      { method: 'GET', path: `/dbs/tenant_${userId}` },
+      (signal) => patient.create(userId, { signal }),
+    );
+    assert.ok(!(error instanceof XataLiteTimeoutError), String(error));
+    assert.deepEqual(await provider.drop(userId), { existed: false });
   });
 
   test('401 from a wrong API key is a permanent BadCredentials error', async () => {

@@ -9,6 +9,7 @@ import { PermanentProviderError, ProviderRateLimitError, type DatabaseProvider }
 import { startXataStandIn, type StandInHandle } from '../../dev/xata-stand-in/index.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { describeProviderContract, failureCollector, isPermanent } from './contract.js';
+import { abortedWhileHanging } from './hanging-request.js';
 import { randomUserId } from './user-ids.js';
 
 const TENANT_MIGRATIONS = fileURLToPath(new URL('../../migrations/', import.meta.url));
@@ -138,6 +139,20 @@ describe('xata: API failures', () => {
     provider = createXataProvider({ ...project.options, branchConfiguration: EMPTY_BRANCH });
   });
   after(() => project.standIn.stop());
+
+  test('cancelling a create aborts its request in flight', { timeout: 30_000 }, async () => {
+    const patient = createXataProvider({
+      ...project.options,
+      branchConfiguration: EMPTY_BRANCH,
+      requestTimeoutMs: 3_600_000,
+    });
+    const userId = randomUserId();
+    const error = await abortedWhileHanging(project.standIn, { method: 'POST', path: '/branches' }, (signal) =>
+      patient.create(userId, { signal }),
+    );
+    assert.match(error.message, /cancelled/);
+    assert.deepEqual(await provider.drop(userId), { existed: false });
+  });
 
   test('401 from a wrong API key is a permanent BadCredentials error', async () => {
     const wrong = createXataProvider({
