@@ -8,7 +8,8 @@ const timeOf = (event: HistoryEvent) =>
 
 /**
  * Where one provisioning run spent its time, from its Temporal history (server timestamps, ms): time workflow
- * tasks waited for the worker and ran, and per activity type the wait in its task queue and the run itself.
+ * tasks waited for the worker and ran (in total and task by task), and per activity type the wait in its task
+ * queue and the run itself.
  */
 export async function historyBreakdown(client: Client, workflowId: string): Promise<Record<string, number>> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
@@ -21,11 +22,17 @@ export async function historyBreakdown(client: Client, workflowId: string): Prom
     // Each event carries exactly one attributes field, which names its type.
     if (event.workflowTaskStartedEventAttributes) {
       const scheduled = byId.get(Number(event.workflowTaskStartedEventAttributes.scheduledEventId?.toString()));
-      if (scheduled) add('workflowTaskWait', timeOf(event) - timeOf(scheduled));
       workflowTasks++;
+      if (scheduled) {
+        add('workflowTaskWait', timeOf(event) - timeOf(scheduled));
+        add(`workflowTask${workflowTasks}.wait`, timeOf(event) - timeOf(scheduled));
+      }
     } else if (event.workflowTaskCompletedEventAttributes) {
       const started = byId.get(Number(event.workflowTaskCompletedEventAttributes.startedEventId?.toString()));
-      if (started) add('workflowTaskRun', timeOf(event) - timeOf(started));
+      if (started) {
+        add('workflowTaskRun', timeOf(event) - timeOf(started));
+        add(`workflowTask${workflowTasks}.run`, timeOf(event) - timeOf(started));
+      }
     } else if (event.activityTaskCompletedEventAttributes) {
       const attrs = event.activityTaskCompletedEventAttributes;
       const scheduled = byId.get(Number(attrs.scheduledEventId?.toString()));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { newId } from '../../dev/clerk-stand-in/ids.js';
+import { childPid, watchCpu } from '../cpu.js';
 import { startProvisioning } from '../../src/client/provisioning.js';
 import { distribution, ms, type Distribution, type ScenarioResult } from '../report.js';
 import type { BenchStack } from '../stack.js';
@@ -88,45 +89,66 @@ export async function runAck(stack: BenchStack, params: AckParams): Promise<Omit
   // Warm-up (the receiver's Temporal connection opens on first use): not counted.
   await fire(Array.from({ length: params.rate }, () => sign(newId('user'))));
   const memory = stack.watchServices();
-  const distinct = await fire(Array.from({ length: count }, () => sign(newId('user'))));
+  // CPU per request (ms of CPU time, not wall clock): what each process pays whatever the machine's load.
+  const server = await childPid('temporal');
+  const measured = async <T extends { requests: { total: number } } | { requests: number }>(run: () => Promise<T>) => {
+    const cpu = watchCpu({ receiver: receiver.process.pid, server });
+    const result = await run();
+    const used = await cpu.stop();
+    const requests = typeof result.requests === 'number' ? result.requests : result.requests.total;
+    const perRequest = Object.fromEntries(
+      Object.entries(used).map(([k, v]) => [k, Math.round((v / requests) * 100) / 100]),
+    );
+    return { result, cpuMsPerRequest: perRequest };
+  };
+  const distinct = await measured(() => fire(Array.from({ length: count }, () => sign(newId('user')))));
   const sameUserId = newId('user');
-  const same = await fire(Array.from({ length: count }, () => sign(sameUserId)));
+  const same = await measured(() => fire(Array.from({ length: count }, () => sign(sameUserId))));
   const peaks = await memory.stop();
   await stack.restartReceiver();
 
   const start = (userId: string) => startProvisioning(stack.temporal.client, ackQueue, { userId });
   const floorSameUser = newId('user');
-  const floorDistinct = await startFloor(start, () => newId('user'), params);
-  const floorSame = await startFloor(start, () => floorSameUser, params);
+  const floorDistinct = await measured(() => startFloor(start, () => newId('user'), params));
+  const floorSame = await measured(() => startFloor(start, () => floorSameUser, params));
 
-  const failed = (r: typeof distinct) => r.non2xx + r.errors + r.timeouts;
-  const row = (label: string, r: typeof distinct, floor: typeof floorDistinct) => [
+  type Fired = typeof distinct;
+  type Floor = typeof floorDistinct;
+  const failed = (r: Fired['result']) => r.non2xx + r.errors + r.timeouts;
+  const row = (label: string, { result: r, cpuMsPerRequest: cpu }: Fired, floor: Floor) => [
     {
       metric: `${label}: ack p50 / p99`,
       value: `${ms(r.latency.p50)} / ${ms(r.latency.p99)}`,
-      floor: `${ms(floor.latency.p50)} / ${ms(floor.latency.p99)}`,
+      floor: `${ms(floor.result.latency.p50)} / ${ms(floor.result.latency.p99)}`,
       target: `p99 ≤ ${ACK_P99_TARGET_MS} ms, 0 errors`,
       met: r.latency.p99 <= ACK_P99_TARGET_MS && failed(r) === 0,
     },
     {
       metric: `${label}: receiver − floor p50 / p99`,
-      value: `${ms(r.latency.p50 - floor.latency.p50)} / ${ms(r.latency.p99 - floor.latency.p99)}`,
+      value: `${ms(r.latency.p50 - floor.result.latency.p50)} / ${ms(r.latency.p99 - floor.result.latency.p99)}`,
       target: `p99 ≤ ${RECEIVER_P99_OVER_FLOOR_MS} ms`,
-      met: r.latency.p99 - floor.latency.p99 <= RECEIVER_P99_OVER_FLOOR_MS && failed(r) === 0,
+      met: r.latency.p99 - floor.result.latency.p99 <= RECEIVER_P99_OVER_FLOOR_MS && failed(r) === 0,
     },
     {
       metric: `${label}: requests / non-2xx / errors`,
       value: `${r.requests.total} / ${r.non2xx} / ${r.errors + r.timeouts}`,
-      floor: `${floor.requests} / — / ${floor.errors}`,
+      floor: `${floor.result.requests} / — / ${floor.result.errors}`,
+    },
+    {
+      // The floor's client is the bench process itself; ours is the receiver (autocannon runs in the bench).
+      metric: `${label}: CPU ms per request, client / Temporal server`,
+      value: `${cpu.receiver} / ${cpu.server}`,
+      floor: `${floor.cpuMsPerRequest.bench} / ${floor.cpuMsPerRequest.server}`,
     },
   ];
-  const summaryOf = (r: typeof distinct) => ({
+  const summaryOf = ({ result: r, cpuMsPerRequest }: Fired) => ({
     latencyMs: r.latency,
     requests: r.requests.total,
     achievedRate: Math.round((r.requests.total / r.duration) * 10) / 10,
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
+    cpuMsPerRequest,
   });
   return {
     scenario: 'ack',

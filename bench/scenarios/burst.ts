@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import { provisionWorkflowId } from '../../src/workflows/provision-state.js';
+import { childPid, watchCpu } from '../cpu.js';
 import { distribution, ms, ratio, type ScenarioResult } from '../report.js';
 import type { BenchStack } from '../stack.js';
 
@@ -34,6 +35,12 @@ export async function runBurst(stack: BenchStack, params: BurstParams): Promise<
     return i % params.duplicateEvery === 0 ? [body, body] : [body];
   });
   const memory = stack.watchServices();
+  // Which process spends the two cores: CPU time (not wall clock) of each, per user and as cores busy.
+  const cpu = watchCpu({
+    temporalServer: await childPid('temporal'),
+    worker: stack.worker.pid,
+    receiver: stack.receiver.process.pid,
+  });
   const started = performance.now();
   const ready = Promise.all(users.map((u) => stack.tap.waitForStatus(u.id, 'ready')));
   const acks = await Promise.all(posts.map((body) => stack.post(body).catch(() => ({ status: 0, ms: NaN }))));
@@ -54,6 +61,10 @@ export async function runBurst(stack: BenchStack, params: BurstParams): Promise<
   const readyAt = (await ready).map((w) => w.at - started);
   const elapsedMs = Math.max(...readyAt);
   const peaks = await memory.stop();
+  const cpuMs = await cpu.stop();
+  const round2 = (v: number) => Math.round(v * 100) / 100;
+  const cpuPerUserMs = Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round2(v / params.users)]));
+  const coresBusy = Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round2(v / elapsedMs)]));
 
   const check = await checkNoDuplicates(
     stack,
@@ -90,8 +101,19 @@ export async function runBurst(stack: BenchStack, params: BurstParams): Promise<
         met: check.duplicateDatabases + check.extraRuns + check.extraWrites + check.missing === 0,
       },
       { metric: 'peak RSS worker / receiver', value: `${peaks.worker.peakRssMb} / ${peaks.webhook.peakRssMb} MiB` },
+      {
+        // The bench process holds the Clerk stand-in and its tap; PostgreSQL is not counted.
+        metric: 'CPU ms per user: Temporal server / worker / receiver / bench',
+        value: `${cpuPerUserMs.temporalServer} / ${cpuPerUserMs.worker} / ${cpuPerUserMs.receiver} / ${cpuPerUserMs.bench}`,
+      },
+      {
+        metric: 'cores busy: Temporal server / worker / receiver / bench',
+        value: `${coresBusy.temporalServer} / ${coresBusy.worker} / ${coresBusy.receiver} / ${coresBusy.bench}`,
+      },
     ],
     details: {
+      cpuPerUserMs,
+      coresBusy,
       oursElapsedMs: elapsedMs,
       floorElapsedMs: floor.elapsedMs,
       readyAtMs: distribution(readyAt),

@@ -1,0 +1,43 @@
+import { readdir, readFile } from 'node:fs/promises';
+
+/** The kernel's USER_HZ: /proc counts CPU time in these ticks (100 on every Linux architecture Node runs on). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat. */
+export async function cpuMsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+/** The pid of this process's child whose command name starts with `name` (the Temporal dev server). */
+export async function childPid(name: string): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === process.pid && comm.startsWith(name)) return Number(entry);
+  }
+  return undefined;
+}
+
+/** CPU ms used by each named process between `start` and `stop()`; a process that is gone counts as NaN. */
+export function watchCpu(pids: Record<string, number | undefined>) {
+  const read = (pid: number | undefined) => (pid === undefined ? Promise.resolve(NaN) : cpuMsOf(pid).catch(() => NaN));
+  const names = Object.keys(pids);
+  const before = Promise.all(names.map((n) => read(pids[n])));
+  const ownBefore = process.cpuUsage();
+  return {
+    async stop(): Promise<Record<string, number>> {
+      const own = process.cpuUsage(ownBefore);
+      const after = await Promise.all(names.map((n) => read(pids[n])));
+      const start = await before;
+      return {
+        ...Object.fromEntries(names.map((n, i) => [n, after[i]! - start[i]!])),
+        bench: (own.user + own.system) / 1000,
+      };
+    },
+  };
+}
