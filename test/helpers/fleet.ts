@@ -1,15 +1,13 @@
 /**
- * Helpers of the fleet-rollout integration tests: the CLI as child processes, the two-version release being
- * rolled out, and tenants made directly at v1 (much faster than sign-ups).
+ * Helpers of the fleet-rollout integration tests: the CLI as child processes and their environment, and tenants
+ * made directly at v1 (much faster than sign-ups). The release rolled out: `fleetRelease` in ./worker-env.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ClerkClient } from '../../src/clerk/client.js';
-import { applyMigrations, loadMigrations, type Migration } from '../../src/migrations/index.js';
+import { applyMigrations, type Migration } from '../../src/migrations/index.js';
 import type { DatabaseProvider } from '../../src/providers/types.js';
 import { randomToken } from './pipeline.js';
+import { workerEnv, type WorkerStack } from './worker-env.js';
 
 export interface CliResult {
   code: number | null;
@@ -74,12 +72,20 @@ export function cliProcesses(env: () => Record<string, string>) {
   };
 }
 
-/** The release being rolled out, in a directory of its own: the real 0001 plus the fixture's 0002; and v1 alone. */
-export async function fleetRelease(): Promise<{ migrationsDir: string; v1: Migration[] }> {
-  const migrationsDir = await mkdtemp(join(tmpdir(), 'per-user-db-fleet-migrations-'));
-  await copyFile('migrations/0001_init.sql', join(migrationsDir, '0001_init.sql'));
-  await copyFile('test/fixtures/migrations-fleet/0002_note_links.sql', join(migrationsDir, '0002_note_links.sql'));
-  return { migrationsDir, v1: (await loadMigrations(migrationsDir)).slice(0, 1) };
+/**
+ * The environment of the CLI children of a fleet test: the worker's variables for `stack`, the release's
+ * migrations, and no scheduled reconciliation (it would provision users in the middle of a rollout).
+ */
+export function fleetCliEnv(stack: WorkerStack, migrationsDir: string, extra: Record<string, string> = {}) {
+  return {
+    ...(process.env as Record<string, string>),
+    ...workerEnv(stack),
+    MIGRATIONS_DIR: migrationsDir,
+    LOG_LEVEL: 'info',
+    DB_PROVIDER: 'postgres',
+    RECONCILE_INTERVAL: 'off',
+    ...extra,
+  };
 }
 
 /** A Clerk user with a tenant database at v1 and its metadata, as provisioning leaves them; answers the user id. */

@@ -20,7 +20,8 @@ import { createPostgresProvider } from '../../src/providers/postgres.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import type { DatabaseProvider } from '../../src/providers/types.js';
 import { FLEET_DEFAULTS, type FleetReport } from '../../src/workflows/fleet-migration-state.js';
-import { cliProcesses, createV1Tenant, fleetRelease, mapLimit } from '../helpers/fleet.js';
+import { cliProcesses, createV1Tenant, fleetCliEnv, mapLimit } from '../helpers/fleet.js';
+import { fleetRelease } from '../helpers/worker-env.js';
 import { eventually, randomToken } from '../helpers/pipeline.js';
 import { testTemporal } from '../helpers/temporal.js';
 import { activityAttempts, activityIdentities, historyText } from '../helpers/workflows.js';
@@ -62,22 +63,18 @@ describe('fleet migration in batches: one tenant failing, a worker killed mid-ba
     standIn = await startClerkStandIn({ secretKey });
     const passwordSecret = randomToken(32);
     provider = createPostgresProvider({ adminUrl: postgres.url, passwordSecret, region: 'local', poolSize: 4 });
-    const { migrationsDir, v1 } = await fleetRelease();
-    env = {
-      ...(process.env as Record<string, string>),
-      DATABASE_URL: postgres.url,
-      TENANT_PASSWORD_SECRET: passwordSecret,
-      CLERK_SECRET_KEY: secretKey,
-      CLERK_API_URL: standIn.url,
-      TASK_QUEUE: `fleet-batches-${randomToken(6)}`,
-      TEMPORAL_ADDRESS: temporal.connection.options.address ?? '',
-      MIGRATIONS_DIR: migrationsDir,
-      CLERK_RATE_LIMIT_PER_SECOND: '100',
-      CLERK_BULK_RATE_LIMIT_PER_SECOND: '50',
-      LOG_LEVEL: 'info',
-      DB_PROVIDER: 'postgres',
-      RECONCILE_INTERVAL: 'off',
-    };
+    const { migrationsDir, v1 } = await fleetRelease('fleet-batches');
+    env = fleetCliEnv(
+      {
+        databaseUrl: postgres.url,
+        passwordSecret,
+        clerk: { secretKey, apiUrl: standIn.url },
+        taskQueue: `fleet-batches-${randomToken(6)}`,
+        temporal,
+      },
+      migrationsDir,
+      { CLERK_RATE_LIMIT_PER_SECOND: '100', CLERK_BULK_RATE_LIMIT_PER_SECOND: '50' },
+    );
     const clerk = createClerkApi({ secretKey, apiUrl: standIn.url });
     const userIds = await mapLimit(Array.from({ length: TENANTS }), 3, () => createV1Tenant(clerk, provider, v1));
     byName = [...userIds].sort((a, b) => (tenantDatabaseName(a) < tenantDatabaseName(b) ? -1 : 1));

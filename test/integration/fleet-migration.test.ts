@@ -20,7 +20,8 @@ import {
   type FleetProgress,
   type FleetReport,
 } from '../../src/workflows/fleet-migration-state.js';
-import { cliProcesses, createV1Tenant, fleetRelease, mapLimit } from '../helpers/fleet.js';
+import { cliProcesses, createV1Tenant, fleetCliEnv, mapLimit } from '../helpers/fleet.js';
+import { fleetRelease } from '../helpers/worker-env.js';
 import { eventually, randomToken } from '../helpers/pipeline.js';
 import { testTemporal } from '../helpers/temporal.js';
 
@@ -78,25 +79,21 @@ describe('fleet migration: a schema change rolled out to every tenant', () => {
     provider = createPostgresProvider({ adminUrl: postgres.url, passwordSecret, region: 'local', poolSize: 6 });
 
     // The release being rolled out: the real 0001 plus the fixture's 0002.
-    const { migrationsDir, v1 } = await fleetRelease();
+    const { migrationsDir, v1 } = await fleetRelease('fleet');
 
     const taskQueue = `fleet-${randomToken(6)}`;
     workflowId = fleetMigrationWorkflowId(taskQueue);
-    env = {
-      ...(process.env as Record<string, string>),
-      DATABASE_URL: postgres.url,
-      TENANT_PASSWORD_SECRET: passwordSecret,
-      CLERK_SECRET_KEY: secretKey,
-      CLERK_API_URL: standIn.url,
-      TASK_QUEUE: taskQueue,
-      TEMPORAL_ADDRESS: temporal.connection.options.address ?? '',
-      MIGRATIONS_DIR: migrationsDir,
-      CLERK_RATE_LIMIT_PER_SECOND: '200',
-      LOG_LEVEL: 'info',
-      DB_PROVIDER: 'postgres',
-      // No hourly reconciliation run (it would provision users) in the middle of the rollout.
-      RECONCILE_INTERVAL: 'off',
-    };
+    env = fleetCliEnv(
+      {
+        databaseUrl: postgres.url,
+        passwordSecret,
+        clerk: { secretKey, apiUrl: standIn.url },
+        taskQueue,
+        temporal,
+      },
+      migrationsDir,
+      { CLERK_RATE_LIMIT_PER_SECOND: '200' },
+    );
     // Worker A starts (bundling takes a while) while the fleet is made.
     const workerAStarting = startWorker();
 

@@ -15,7 +15,8 @@ import { createPostgresProvider } from '../../src/providers/postgres.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import type { DatabaseProvider } from '../../src/providers/types.js';
 import type { FleetReport } from '../../src/workflows/fleet-migration-state.js';
-import { cliProcesses, createV1Tenant, fleetRelease, mapLimit } from '../helpers/fleet.js';
+import { cliProcesses, createV1Tenant, fleetCliEnv, mapLimit } from '../helpers/fleet.js';
+import { fleetRelease } from '../helpers/worker-env.js';
 import { randomToken } from '../helpers/pipeline.js';
 import { testTemporal } from '../helpers/temporal.js';
 
@@ -37,20 +38,17 @@ describe('fleet migration: a tenant whose Clerk user is gone', () => {
     standIn = await startClerkStandIn({ secretKey });
     const passwordSecret = randomToken(32);
     provider = createPostgresProvider({ adminUrl: postgres.url, passwordSecret, region: 'local', poolSize: 4 });
-    const { migrationsDir, v1 } = await fleetRelease();
-    env = {
-      ...(process.env as Record<string, string>),
-      DATABASE_URL: postgres.url,
-      TENANT_PASSWORD_SECRET: passwordSecret,
-      CLERK_SECRET_KEY: secretKey,
-      CLERK_API_URL: standIn.url,
-      TASK_QUEUE: `fleet-orphans-${randomToken(6)}`,
-      TEMPORAL_ADDRESS: temporal.connection.options.address ?? '',
-      MIGRATIONS_DIR: migrationsDir,
-      LOG_LEVEL: 'info',
-      DB_PROVIDER: 'postgres',
-      RECONCILE_INTERVAL: 'off',
-    };
+    const { migrationsDir, v1 } = await fleetRelease('fleet-orphans');
+    env = fleetCliEnv(
+      {
+        databaseUrl: postgres.url,
+        passwordSecret,
+        clerk: { secretKey, apiUrl: standIn.url },
+        taskQueue: `fleet-orphans-${randomToken(6)}`,
+        temporal,
+      },
+      migrationsDir,
+    );
     const workerStarting = startWorker();
     const clerk = createClerkApi({ secretKey, apiUrl: standIn.url });
     userIds = await mapLimit(Array.from({ length: TENANTS }), 5, () => createV1Tenant(clerk, provider, v1));
