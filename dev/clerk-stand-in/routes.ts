@@ -77,8 +77,10 @@ export function routes({ store, faults, webhooks, sessions, signingKey, instance
     write: (id: string, fields: MetadataFields) => Promise<UserRecord>,
   ) => {
     store.get(id); // 404 for an unknown user before it takes a slot of the per-user limit
+    // Counted once its body is in: a request cut before its body arrived changed nothing.
+    const fields = await metadataFields(request);
     faults.onMetadataWrite(id);
-    return userJson(await write(id, await metadataFields(request)));
+    return userJson(await write(id, fields));
   };
 
   return [

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { describe, test } from 'node:test';
-import { apiError, standInWithClient, uniqueEmail } from './stand-in-helpers.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { apiError, SECRET_KEY, standInWithClient, uniqueEmail } from './stand-in-helpers.js';
 
 describe('Clerk stand-in: injected faults and the per-user metadata limit', () => {
   test('a 429 share answers 429 with Retry-After, which the SDK surfaces as retryAfter', async () => {
@@ -89,6 +92,30 @@ describe('Clerk stand-in: injected faults and the per-user metadata limit', () =
     for (let n = 4; n < 16; n += 1) await clerk.users.updateUserMetadata(user.id, { publicMetadata: { n } });
     assert.equal(standIn.faultStats().userMetadataLimitRefusals, 1);
     assert.deepEqual((await clerk.users.getUser(user.id)).publicMetadata, { n: 15 });
+  });
+
+  test('a metadata write cut off before its body arrived changed nothing and is not counted', async () => {
+    const { standIn, clerk } = await standInWithClient();
+    const user = await clerk.users.createUser({ emailAddress: [uniqueEmail()] });
+    const before = standIn.faultStats().requests;
+    // What a blackholed connection leaves the stand-in: the headers of a PATCH, half its body, then a cut.
+    const socket = connect(standIn.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      [
+        `PATCH /v1/users/${user.id}/metadata HTTP/1.1`,
+        'Host: 127.0.0.1',
+        `Authorization: Bearer ${SECRET_KEY}`,
+        'Content-Type: application/json',
+        'Content-Length: 64',
+        '',
+        '{"public_metadata":',
+      ].join('\r\n'),
+    );
+    while (standIn.faultStats().requests === before) await sleep(10);
+    socket.destroy();
+    assert.equal(standIn.faultStats().metadataWritesByUser[user.id], undefined);
+    assert.deepEqual((await clerk.users.getUser(user.id)).publicMetadata, {});
   });
 
   test('fault settings are validated', async () => {

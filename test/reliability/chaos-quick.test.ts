@@ -34,7 +34,8 @@ test(
       output,
     );
     assert.equal(result.storm.duplicateRuns, 0);
-    assert.equal(result.storm.duplicateClerkWrites, 0);
+    assert.equal(result.storm.clerkWrites.duplicateActivities, 0, 'one Clerk write activity per run');
+    assert.equal(result.storm.clerkWrites.unexplainedWrites, 0, 'each extra write Clerk saw was a retried attempt');
     assert.equal(result.storm.lostSignUps, 0);
     assert.ok(result.faults.length >= 10, 'one fault of each kind was injected');
     assert.deepEqual(result.faultsMissed, [], 'every fault met work in flight');
