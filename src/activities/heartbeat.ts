@@ -9,10 +9,15 @@ export const HEARTBEAT_EVERY_MS = 2_000;
  * Work that fails because it was cancelled leaves as the cancellation itself: the workflow sees a cancelled
  * activity, not a failed one.
  */
-export async function whileHeartbeating<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function whileHeartbeating<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  /** What each heartbeat carries (a retry reads the last one as `heartbeatDetails`); none by default. */
+  details: () => unknown = () => undefined,
+): Promise<T> {
   const context = Context.current();
-  context.heartbeat();
-  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+  const beat = () => context.heartbeat(details());
+  beat();
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
   try {
     return await work(context.cancellationSignal);
   } catch (error) {

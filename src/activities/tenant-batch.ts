@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { toActivityFailure } from './failures.js';
-import { HEARTBEAT_EVERY_MS } from './heartbeat.js';
+import { whileHeartbeating } from './heartbeat.js';
 
 /**
  * What became of one tenant of a batch: its result, or its error as the failure mapping classifies it
@@ -41,24 +41,22 @@ export async function forEachTenant<Tenant, T>(
 ): Promise<TenantOutcome<T>[]> {
   const context = Context.current();
   const outcomes = recordedOutcomes<T>(context, tenants.length);
-  const beat = () => context.heartbeat(outcomes);
-  beat();
-  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
-  try {
-    for (const tenant of tenants.slice(outcomes.length)) {
-      const outcome = await work(tenant).then(
-        (result): TenantOutcome<T> => ({ ok: true, result }),
-        (error: unknown) => {
-          if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? error;
-          return failedOutcome(error);
-        },
-      );
-      outcomes.push(outcome);
-      beat();
-      if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-    }
-    return outcomes;
-  } finally {
-    clearInterval(timer);
-  }
+  return whileHeartbeating(
+    async (signal) => {
+      for (const tenant of tenants.slice(outcomes.length)) {
+        const outcome = await work(tenant).then(
+          (result): TenantOutcome<T> => ({ ok: true, result }),
+          (error: unknown) => {
+            if (signal.aborted) throw error;
+            return failedOutcome(error);
+          },
+        );
+        outcomes.push(outcome);
+        context.heartbeat(outcomes);
+        if (signal.aborted) throw signal.reason;
+      }
+      return outcomes;
+    },
+    () => outcomes,
+  );
 }
