@@ -1,17 +1,8 @@
-import { createHmac } from 'node:crypto';
-import {
-  anySvixSignatureMatches,
-  constantTimeEquals,
-  createSvixVerifier,
-  headerValue,
-  svixFailedCheck,
-  svixSigner,
-  SVIX_HEADERS,
-  type FailedCheck,
-  type WebhookHeaders,
-} from './verify.js';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Webhook } from 'svix';
+import { createSvixVerifier, svixFailedCheck, SVIX_HEADERS, type FailedCheck } from './verify.js';
 
-export type { WebhookHeaders };
+export type WebhookHeaders = Record<string, string | string[] | undefined>;
 
 export type WebhookVerdict =
   { ok: true; via: 'svix' | 'hookdeck' | 'hookdeck+svix' } | { ok: false; check: FailedCheck; reason: string };
@@ -48,7 +39,19 @@ export const HOOKDECK_VERIFIED_HEADER = 'x-hookdeck-verified';
 const SVIX_FUTURE_TOLERANCE_SECONDS = 5 * 60;
 const DEFAULT_HOOKDECK_SVIX_MAX_AGE_SECONDS = 24 * 60 * 60;
 
+function headerValue(headers: WebhookHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 const hasHeader = (headers: WebhookHeaders, name: string) => headerValue(headers, name) !== undefined;
+
+/** Equal-length buffers through `timingSafeEqual`; the length itself is public (a fixed-size encoding). */
+function constantTimeEquals(given: string, expected: string): boolean {
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 /**
  * Hookdeck signs the raw body: base64(HMAC-SHA256(body, project signing secret)). During a secret
@@ -62,9 +65,12 @@ export function hookdeckSignatureMatches(rawBody: Buffer, headers: WebhookHeader
   return primary || rotated;
 }
 
-/** Clerk's Svix signature with a caller-chosen maximum age (the plain check's window is svix's 5 min). */
+/**
+ * Clerk's Svix signature with a caller-chosen maximum age (svix's own `verify` fixes it at 5 min).
+ * The expected signature comes from svix itself; every `v1` entry of the header is compared in constant time.
+ */
 function createSvixSignatureCheck(signingSecret: string) {
-  const sign = svixSigner(signingSecret);
+  const webhook = new Webhook(signingSecret);
   return (rawBody: Buffer, headers: WebhookHeaders, maxAgeSeconds: number, now: number): string | undefined => {
     const id = headerValue(headers, 'svix-id');
     const timestamp = headerValue(headers, 'svix-timestamp');
@@ -74,7 +80,13 @@ function createSvixSignatureCheck(signingSecret: string) {
     const seconds = Number(timestamp);
     if (now - seconds > maxAgeSeconds) return `Message timestamp older than ${maxAgeSeconds} s`;
     if (seconds - now > SVIX_FUTURE_TOLERANCE_SECONDS) return 'Message timestamp too new';
-    return anySvixSignatureMatches(signatures, sign(id, seconds, rawBody)) ? undefined : 'No matching signature found';
+    const expected = webhook.sign(id, new Date(seconds * 1000), rawBody).split(',')[1] ?? '';
+    let matched = false;
+    for (const entry of signatures.split(' ')) {
+      const [version, signature = ''] = entry.split(',');
+      if (version === 'v1' && constantTimeEquals(signature, expected)) matched = true;
+    }
+    return matched ? undefined : 'No matching signature found';
   };
 }
 
