@@ -19,7 +19,8 @@ const snap = (label) => {
 };
 snap('node only');
 for (const spec of process.argv.slice(2)) {
-  const url = spec.includes('/') && !spec.startsWith('@') ? new URL(spec, root).href : pathToFileURL(resolve(spec)).href;
+  const url =
+    spec.includes('/') && !spec.startsWith('@') ? new URL(spec, root).href : pathToFileURL(resolve(spec)).href;
   await import(url);
   snap(`+ ${spec}`);
 }

@@ -19,7 +19,17 @@ mkdirSync(dir, { recursive: true });
     const kb = (field) => mb(Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) * 1024);
     const line = {
       rssAnon: kb('RssAnon'),
-      rssFile: kb('RssFile'), t: Date.now(), argv, thread: threadId, rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers), spaces };
+      rssFile: kb('RssFile'),
+      t: Date.now(),
+      argv,
+      thread: threadId,
+      rss: mb(m.rss),
+      heapTotal: mb(m.heapTotal),
+      heapUsed: mb(m.heapUsed),
+      external: mb(m.external),
+      arrayBuffers: mb(m.arrayBuffers),
+      spaces,
+    };
     appendFileSync(file, `${JSON.stringify(line)}\n`);
   }, 200).unref();
 }
