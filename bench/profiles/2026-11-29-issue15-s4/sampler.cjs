@@ -2,6 +2,8 @@
 //   BENCH_NODE_OPTIONS="--require $PWD/bench/profiles/2026-11-29-issue15-s4/sampler.cjs" npm run bench -- …
 // Each thread appends one JSON line every 200 ms to <tmp>/per-user-db-memsample/<pid>.jsonl (MiB): rss
 // (process; RssAnon, RssFile: the binary's and libraries' pages), heap spaces' committed size, external, arrayBuffers. (The bench passes services no other env.)
+/* eslint-disable @typescript-eslint/no-require-imports -- a --require preload, since Node 20 runs --import preloads
+   in the main thread only, not in the workflow thread */
 const { appendFileSync, mkdirSync, readFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const v8 = require('node:v8');
