@@ -4,7 +4,7 @@ import { ConfigError } from '../config/index.js';
 
 /**
  * For the long-running services (worker, receiver): V8 keeps its heaps close to what is live instead of letting
- * them grow up to 4× between full collections (README, "Memory"). Set here, before the service's modules load,
+ * them grow up to 4× between full collections (README, "Performance": heaps near what is live). Set here, before the service's modules load,
  * so it holds however the process is started (image, `npx`, manifests); the flag is process-wide, so it covers
  * the worker's workflow thread too.
  */
