@@ -54,6 +54,7 @@ interface Options {
   temporalDbFile: boolean;
   compare?: string;
   tsx: boolean;
+  build: boolean;
 }
 
 const program = new Command('bench')
@@ -90,6 +91,7 @@ const program = new Command('bench')
     'print each metric beside the same metric of the results in <dir> (e.g. a copy of bench/results)',
   )
   .option('--tsx', 'run the worker and receiver from src/ under tsx instead of the built dist/ JS', false)
+  .option('--no-build', 'run dist/ as it is (A/B runs of builds kept aside) instead of `npm run build` first')
   .option('--clerk-rate <n>', "worker's CLERK_RATE_LIMIT_PER_SECOND (Clerk production allows 100/s)", whole, 100)
   .action(async (names: string[], options: Options) => {
     const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
@@ -102,7 +104,7 @@ const program = new Command('bench')
 async function runBench(chosen: ScenarioName[], options: Options): Promise<void> {
   const q = options.quick;
   const logDir = await mkdtemp(join(tmpdir(), 'per-user-db-bench-logs-'));
-  if (!options.tsx) {
+  if (!options.tsx && options.build) {
     process.stdout.write('Building dist/ (the services run the built JS, as deployed)…\n');
     await execFileAsync('npm', ['run', 'build'], { cwd: REPO });
   }

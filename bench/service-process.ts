@@ -36,15 +36,21 @@ async function memoryOf(pid: number): Promise<{ rssMb: number; hwmMb: number }> 
 export type ServiceRuntime = 'dist' | 'tsx';
 
 /**
- * The process settings the product image gives every service (the Dockerfile's `ENV` line that sets
- * NODE_OPTIONS: V8's young generation, glibc's malloc arenas), so the bench measures them as deployed.
+ * The process settings the product image gives every service: each `ENV` of the Dockerfile's `product` stage
+ * (NODE_ENV, NODE_OPTIONS: V8's young generation, MALLOC_ARENA_MAX: glibc's arenas), so the bench measures
+ * them as deployed. `BENCH_NODE_OPTIONS` is appended to NODE_OPTIONS (e.g. a sampler to `--require`).
  */
 async function imageProcessEnv(): Promise<Record<string, string>> {
   const dockerfile = await readFile(join(REPO, 'Dockerfile'), 'utf8');
-  const line = /^ENV (.*\bNODE_OPTIONS=.*)$/m.exec(dockerfile)?.[1] ?? '';
-  return Object.fromEntries(
-    [...line.matchAll(/(\w+)=("[^"]*"|\S+)/g)].map(([, k, v]) => [k!, v!.replace(/^"|"$/g, '')]),
+  const stage = /^FROM \S+ AS product$([\s\S]*?)^FROM /m.exec(dockerfile)?.[1] ?? '';
+  const env: Record<string, string> = Object.fromEntries(
+    [...stage.matchAll(/^ENV (.*)$/gm)].flatMap(([, line]) =>
+      [...line!.matchAll(/(\w+)=("[^"]*"|\S+)/g)].map(([, k, v]) => [k!, v!.replace(/^"|"$/g, '')]),
+    ),
   );
+  const extra = process.env.BENCH_NODE_OPTIONS;
+  if (extra) env.NODE_OPTIONS = [env.NODE_OPTIONS, extra].filter(Boolean).join(' ');
+  return env;
 }
 
 const ENTRY: Record<ServiceRuntime, string[]> = {

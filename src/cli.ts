@@ -5,7 +5,7 @@ import { registerHookdeckCommand } from './cli/hookdeck.js';
 import { registerMigrateCommand } from './cli/migrate.js';
 import { registerOpsCommands } from './cli/ops.js';
 import { registerRotateCredentialsCommand } from './cli/rotate-credentials.js';
-import { exitWithError, stopOnSignals } from './cli/process.js';
+import { exitWithError, favourMemoryOverSpeed, stopOnSignals } from './cli/process.js';
 import { loadConfig } from './config/index.js';
 import { createLogger } from './log.js';
 
@@ -19,6 +19,7 @@ program
   .command('worker')
   .description('run the Temporal worker (provisioning workflows and activities)')
   .action(async () => {
+    favourMemoryOverSpeed();
     const { runWorker } = await import('./worker/run.js');
     const { installTemporalRuntime } = await import('./telemetry/temporal-runtime.js');
     const config = loadConfig(environment(), 'worker');
@@ -35,6 +36,7 @@ program
   .command('webhook')
   .description('run the webhook receiver, status API and demo page')
   .action(async () => {
+    favourMemoryOverSpeed();
     const { startWebhookServer } = await import('./webhook/server.js');
     const server = await startWebhookServer(loadConfig(environment(), 'webhook'));
     stopOnSignals(() => server.close());
