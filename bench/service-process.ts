@@ -60,11 +60,22 @@ const ENTRY: Record<ServiceRuntime, string[]> = {
 export async function startServiceProcess(
   name: ServiceName,
   env: Record<string, string>,
-  options: { logFile: string; runtime: ServiceRuntime; healthUrl?: string; timeoutMs?: number },
+  options: {
+    logFile: string;
+    runtime: ServiceRuntime;
+    healthUrl?: string;
+    timeoutMs?: number;
+    /** V8 CPU profiles of the whole process (`--cpu-prof`), written to this folder when it exits. */
+    cpuProfDir?: string;
+  },
 ): Promise<ServiceProcess> {
+  const image = await imageProcessEnv();
+  if (options.cpuProfDir) {
+    image.NODE_OPTIONS = `${image.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${options.cpuProfDir}`.trim();
+  }
   const child = spawn(process.execPath, [...ENTRY[options.runtime], name], {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(await imageProcessEnv()), ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...image, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(options.logFile, { flags: 'a' });

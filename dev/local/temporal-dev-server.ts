@@ -22,6 +22,8 @@ export interface TemporalDevServerOptions {
   /** Where the server's own output goes (appended). */
   logFile: string;
   ip?: string;
+  /** More `temporal server start-dev` arguments (the bench's metrics port, settings it compares). */
+  extraArgs?: string[];
   startTimeoutMs?: number;
 }
 
@@ -43,6 +45,10 @@ export const SINGLE_PARTITION_ARGS = [
   '--dynamic-config-value',
   'matching.numTaskqueueWritePartitions=1',
 ];
+
+/** `--metrics-port` when one is asked for (the server picks a free port otherwise, and only prints it). */
+export const metricsPortArgs = (port?: number): string[] =>
+  port === undefined ? [] : ['--metrics-port', String(port)];
 
 const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {
   TEXT: 'Text',
@@ -81,6 +87,7 @@ export function devServerArgs(options: Omit<TemporalDevServerOptions, 'executabl
     '--ui-disable-news-fetch',
     '--log-level',
     'error',
+    ...(options.extraArgs ?? []),
   ];
 }
 
@@ -192,7 +199,7 @@ async function downloadAndRunDevServer(options: TemporalDevServerOptions): Promi
     uiPort: options.uiPort,
     dbFilename: options.dbFile,
     namespace: options.namespace,
-    extraArgs: ['--ui-disable-news-fetch'],
+    extraArgs: ['--ui-disable-news-fetch', ...(options.extraArgs ?? [])],
   });
   return { address: env.address, uiUrl: `http://localhost:${options.uiPort}`, stop: () => env.teardown() };
 }
