@@ -11,6 +11,9 @@ type Family = (typeof FAMILIES)[number];
 
 type Snapshot = Map<string, number>;
 
+/** Calls whose latency is mostly a wait for something to happen (a task, new data), not work. */
+const LONG_POLLS = /^(Poll\w+|GetTaskQueueUserData|ListNexusEndpoints)$/;
+
 const SAMPLE = /^(\w+?)_(sum|count)\{([^}]*)\} (\S+)$/;
 
 function labelsOf(text: string): Record<string, string> {
@@ -57,8 +60,7 @@ export function serverCost(before: Snapshot, after: Snapshot, users: number, ela
     const [family, service, operation, kind] = key.split('|') as [Family, string, string, string];
     if (kind !== 'count') continue;
     const calls = delta(key);
-    // A long poll's latency is its wait for a task, not work.
-    if (calls <= 0 || operation.startsWith('Poll')) continue;
+    if (calls <= 0 || LONG_POLLS.test(operation)) continue;
     const totalS = delta([family, service, operation, 'sum'].join('|'));
     operations.push({
       family,

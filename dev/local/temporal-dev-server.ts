@@ -39,12 +39,24 @@ export { SETUP_HINT };
  * One partition per task queue. The server's default of 4 lets a poller on one partition wait while a task sits
  * on another (a start can take seconds under load); a dev server has no load to spread, so one is enough.
  */
-export const SINGLE_PARTITION_ARGS = [
+const SINGLE_PARTITION_ARGS = [
   '--dynamic-config-value',
   'matching.numTaskqueueReadPartitions=1',
   '--dynamic-config-value',
   'matching.numTaskqueueWritePartitions=1',
 ];
+
+/**
+ * The CLI turns the server's search-attribute cache off (so an attribute created at run time shows at once): every
+ * start, workflow task completion and upsert then reads the cluster metadata from SQLite, a third of a sign-up's
+ * persistence calls, all queued on the dev server's one SQLite connection. Ours are registered at launch
+ * (`--search-attribute`); one created later reaches starts and upserts within the cache's minute, and the
+ * operator API's list (our preflight) still reads it at once.
+ */
+const SEARCH_ATTRIBUTE_CACHE_ARGS = ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false'];
+
+/** The dynamic config every dev server of ours runs with (`npm start`, tests, bench, docker-compose.yml). */
+export const DEV_SERVER_DYNAMIC_CONFIG_ARGS = [...SINGLE_PARTITION_ARGS, ...SEARCH_ATTRIBUTE_CACHE_ARGS];
 
 /** `--metrics-port` when one is asked for (the server picks a free port otherwise, and only prints it). */
 export const metricsPortArgs = (port?: number): string[] =>
@@ -83,7 +95,7 @@ export function devServerArgs(options: Omit<TemporalDevServerOptions, 'executabl
     '--namespace',
     options.namespace,
     ...searchAttributeArgs(),
-    ...SINGLE_PARTITION_ARGS,
+    ...DEV_SERVER_DYNAMIC_CONFIG_ARGS,
     '--ui-disable-news-fetch',
     '--log-level',
     'error',
@@ -163,7 +175,7 @@ async function spawnDevServer(path: string, options: TemporalDevServerOptions): 
 
 /**
  * A dev server run by the SDK (`TestWorkflowEnvironment.createLocal`), in memory unless `dbFilename` is given,
- * with our search attributes and one partition per task queue. When the executable is the SDK's download
+ * with our search attributes and dynamic config (DEV_SERVER_DYNAMIC_CONFIG_ARGS). When the executable is the SDK's download
  * and that fails, the error says what to do instead.
  */
 export async function startSdkDevServer(
@@ -175,7 +187,7 @@ export async function startSdkDevServer(
         searchAttributes: SEARCH_ATTRIBUTES,
         log: { format: 'pretty', level: 'error' },
         ...server,
-        extraArgs: [...SINGLE_PARTITION_ARGS, ...(server.extraArgs ?? [])],
+        extraArgs: [...DEV_SERVER_DYNAMIC_CONFIG_ARGS, ...(server.extraArgs ?? [])],
       },
     });
   } catch (error) {
