@@ -69,13 +69,11 @@ export async function startServiceProcess(
     cpuProfDir?: string;
   },
 ): Promise<ServiceProcess> {
-  const image = await imageProcessEnv();
-  if (options.cpuProfDir) {
-    image.NODE_OPTIONS = `${image.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${options.cpuProfDir}`.trim();
-  }
-  const child = spawn(process.execPath, [...ENTRY[options.runtime], name], {
+  // Node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
+  const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  const child = spawn(process.execPath, [...profile, ...ENTRY[options.runtime], name], {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...image, ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(await imageProcessEnv()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(options.logFile, { flags: 'a' });
