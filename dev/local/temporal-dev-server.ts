@@ -55,6 +55,13 @@ const SINGLE_PARTITION_ARGS = [
  */
 const SEARCH_ATTRIBUTE_CACHE_ARGS = ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false'];
 
+/**
+ * The SQLite file in write-ahead-log mode, synced at checkpoints rather than at every commit: a committed write
+ * survives the server being killed, only a machine crash can lose the last ones. SQLite's default journal cost
+ * the server ~half its CPU per sign-up in a 300-user burst (bench/profiles/2026-11-29-issue15-s4/burst.md).
+ */
+export const SQLITE_FILE_ARGS = ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
+
 /** The dynamic config every dev server of ours runs with (`npm start`, tests, bench, docker-compose.yml). */
 export const DEV_SERVER_DYNAMIC_CONFIG_ARGS = [...SINGLE_PARTITION_ARGS, ...SEARCH_ATTRIBUTE_CACHE_ARGS];
 
@@ -92,6 +99,7 @@ export function devServerArgs(options: Omit<TemporalDevServerOptions, 'executabl
     String(options.uiPort),
     '--db-filename',
     options.dbFile,
+    ...SQLITE_FILE_ARGS,
     '--namespace',
     options.namespace,
     ...searchAttributeArgs(),
@@ -211,7 +219,7 @@ async function downloadAndRunDevServer(options: TemporalDevServerOptions): Promi
     uiPort: options.uiPort,
     dbFilename: options.dbFile,
     namespace: options.namespace,
-    extraArgs: ['--ui-disable-news-fetch', ...(options.extraArgs ?? [])],
+    extraArgs: ['--ui-disable-news-fetch', ...SQLITE_FILE_ARGS, ...(options.extraArgs ?? [])],
   });
   return { address: env.address, uiUrl: `http://localhost:${options.uiPort}`, stop: () => env.teardown() };
 }

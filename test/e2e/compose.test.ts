@@ -6,6 +6,7 @@ import {
   DEV_SERVER_DYNAMIC_CONFIG_ARGS,
   devServerArgs,
   searchAttributeArgs,
+  SQLITE_FILE_ARGS,
 } from '../../dev/local/temporal-dev-server.js';
 import { hasDockerCompose, resolvedCompose } from './compose-file.js';
 
@@ -33,6 +34,7 @@ test(
     const command = temporal.command ?? [];
     assert.ok(containsRun(command, searchAttributeArgs()), `search attributes in ${command.join(' ')}`);
     assert.ok(containsRun(command, DEV_SERVER_DYNAMIC_CONFIG_ARGS), `dynamic config in ${command.join(' ')}`);
+    assert.ok(containsRun(command, SQLITE_FILE_ARGS), `SQLite pragmas in ${command.join(' ')}`);
     const native = devServerArgs({
       port: 7233,
       uiPort: 8233,
