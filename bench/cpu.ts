@@ -11,16 +11,31 @@ export async function cpuMsOf(pid: number): Promise<number> {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
-/** The pid of this process's child whose command name starts with `name` (the Temporal dev server). */
+/**
+ * The pid of a descendant of this process whose command name starts with `name` (the Temporal dev server: a
+ * child in memory, a grandchild under its watchdog with a SQLite file).
+ */
 export async function childPid(name: string): Promise<number | undefined> {
+  const processes: Array<{ pid: number; ppid: number; comm: string }> = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (!stat) continue;
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid === process.pid && comm.startsWith(name)) return Number(entry);
+    processes.push({ pid: Number(entry), ppid, comm });
   }
-  return undefined;
+  const ours = new Set([process.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of processes) {
+      if (ours.has(p.ppid) && !ours.has(p.pid)) {
+        ours.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return processes.find((p) => p.pid !== process.pid && ours.has(p.pid) && p.comm.startsWith(name))?.pid;
 }
 
 /** CPU ms used by each named process between `start` and `stop()`; a process that is gone counts as NaN. */

@@ -32,6 +32,14 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SCENARIOS = ['latency', 'burst', 'ack', 'fleet', 'tenant-access'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
+function keyValue(value: string, previous: Record<string, string>): Record<string, string> {
+  const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(value);
+  if (!match) throw new InvalidArgumentError('must be NAME=value');
+  return { ...previous, [match[1]!]: match[2]! };
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 function whole(value: string): number {
   if (!/^[1-9][0-9]*$/.test(value)) throw new InvalidArgumentError('must be a whole number greater than 0');
   return Number(value);
@@ -55,6 +63,9 @@ interface Options {
   compare?: string;
   tsx: boolean;
   build: boolean;
+  cpuProf?: string;
+  env: Record<string, string>;
+  temporalArg: string[];
 }
 
 const program = new Command('bench')
@@ -92,6 +103,9 @@ const program = new Command('bench')
   )
   .option('--tsx', 'run the worker and receiver from src/ under tsx instead of the built dist/ JS', false)
   .option('--no-build', 'run dist/ as it is (A/B runs of builds kept aside) instead of `npm run build` first')
+  .option('--env <NAME=value>', 'a setting for the worker and receiver (repeatable), e.g. to compare two', keyValue, {})
+  .option('--temporal-arg <arg>', 'one more argument for `temporal server start-dev` (repeatable)', collect, [])
+  .option('--cpu-prof <dir>', 'the worker and receiver write V8 CPU profiles (whole process) to <dir> when they stop')
   .option('--clerk-rate <n>', "worker's CLERK_RATE_LIMIT_PER_SECOND (Clerk production allows 100/s)", whole, 100)
   .action(async (names: string[], options: Options) => {
     const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
@@ -115,6 +129,9 @@ async function runBench(chosen: ScenarioName[], options: Options): Promise<void>
     temporalDbFile: options.temporalDbFile,
     runtime: options.tsx ? 'tsx' : 'dist',
     logDir,
+    cpuProfDir: options.cpuProf,
+    serviceEnv: options.env,
+    temporalArgs: options.temporalArg,
   });
   const scenarios: Record<ScenarioName, (s: BenchStack) => Promise<Omit<ScenarioResult, 'load'>>> = {
     latency: (s) => runLatency(s, { users: options.users ?? (q ? 10 : 100), warmup: q ? 2 : 5 }),
@@ -151,6 +168,8 @@ async function runBench(chosen: ScenarioName[], options: Options): Promise<void>
     temporal: options.temporalDbFile ? 'dev server, SQLite file' : 'dev server, in memory',
     WORKER_MAX_CONCURRENT_ACTIVITIES: options.concurrency,
     CLERK_RATE_LIMIT_PER_SECOND: options.clerkRate,
+    serviceEnv: options.env,
+    temporalArgs: options.temporalArg,
     services: `worker and receiver as child processes (${options.tsx ? 'node --import tsx src/cli.ts' : 'node dist/cli.js'} worker|webhook), LOG_LEVEL=info`,
   };
   const results: ScenarioResult[] = [];

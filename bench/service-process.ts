@@ -66,9 +66,18 @@ const ENTRY: Record<ServiceRuntime, string[]> = {
 export async function startServiceProcess(
   name: ServiceName,
   env: Record<string, string>,
-  options: { logFile: string; runtime: ServiceRuntime; healthUrl?: string; timeoutMs?: number },
+  options: {
+    logFile: string;
+    runtime: ServiceRuntime;
+    healthUrl?: string;
+    timeoutMs?: number;
+    /** V8 CPU profiles of the whole process (`--cpu-prof`), written to this folder when it exits. */
+    cpuProfDir?: string;
+  },
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [...ENTRY[options.runtime], name], {
+  // Node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
+  const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  const child = spawn(process.execPath, [...profile, ...ENTRY[options.runtime], name], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(await imageProcessEnv()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

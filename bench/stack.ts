@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config/index.js';
 import { startThrowawayPostgres, type EmbeddedPostgresHandle } from '../dev/local/embedded-postgres.js';
 import { freePort } from '../dev/local/free-port.js';
 import { temporalExecutable } from '../dev/local/temporal-binary.js';
-import { startSdkDevServer, startTemporalDevServer } from '../dev/local/temporal-dev-server.js';
+import { metricsPortArgs, startSdkDevServer, startTemporalDevServer } from '../dev/local/temporal-dev-server.js';
 import { loadMigrations } from '../src/migrations/index.js';
 import { createProvider } from '../src/providers/index.js';
 import { startClerkTap } from './clerk-tap.js';
@@ -35,23 +35,40 @@ export interface StackOptions {
   temporalDbFile: boolean;
   /** The built dist/ JS (built by the caller) or the sources under tsx. */
   runtime: ServiceRuntime;
+  /** The worker and the receiver write V8 CPU profiles here when they stop. */
+  cpuProfDir?: string;
+  /** Settings of the worker and the receiver over the bench's own (to compare two values). */
+  serviceEnv?: Record<string, string>;
+  /** More `temporal server start-dev` arguments (to compare server settings). */
+  temporalArgs?: string[];
 }
 
-/** The Temporal CLI's dev server (the installed binary), in memory or on a SQLite file. */
-async function startTemporal(options: StackOptions, dir: string): Promise<{ address: string; stop(): Promise<void> }> {
+/**
+ * The Temporal CLI's dev server (the installed binary), in memory or on a SQLite file, with its Prometheus
+ * metrics on a port of ours so scenarios can read the server's own cost.
+ */
+async function startTemporal(
+  options: StackOptions,
+  dir: string,
+): Promise<{ address: string; metricsUrl: string; stop(): Promise<void> }> {
   const executable = await temporalExecutable(process.env);
+  const metricsPort = await freePort();
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  const extraArgs = [...metricsPortArgs(metricsPort), ...(options.temporalArgs ?? [])];
   if (options.temporalDbFile) {
-    return startTemporalDevServer({
+    const server = await startTemporalDevServer({
       executable,
       port: await freePort(),
       uiPort: await freePort(),
+      extraArgs,
       dbFile: join(dir, 'temporal.db'),
       namespace: 'default',
       logFile: join(options.logDir, 'temporal.log'),
     });
+    return { address: server.address, metricsUrl, stop: () => server.stop() };
   }
-  const env = await startSdkDevServer({ executable });
-  return { address: env.address, stop: () => env.teardown() };
+  const env = await startSdkDevServer({ executable, extraArgs });
+  return { address: env.address, metricsUrl, stop: () => env.teardown() };
 }
 
 /**
@@ -107,6 +124,7 @@ export async function startBenchStack(options: StackOptions) {
       TASK_QUEUE: `bench-${token(6)}`,
       WORKER_MAX_CONCURRENT_ACTIVITIES: String(options.workerConcurrency),
       CLERK_RATE_LIMIT_PER_SECOND: String(options.clerkRatePerSecond),
+      ...options.serviceEnv,
     };
     const config = loadConfig(env, 'worker');
     const provider = await createProvider(config.provider);
@@ -123,7 +141,7 @@ export async function startBenchStack(options: StackOptions) {
       services.worker = await startServiceProcess(
         'worker',
         { ...env, ...overrides },
-        { logFile: join(options.logDir, 'worker.log'), runtime: options.runtime },
+        { logFile: join(options.logDir, 'worker.log'), runtime: options.runtime, cpuProfDir: options.cpuProfDir },
       );
       return services.worker;
     };
@@ -136,6 +154,7 @@ export async function startBenchStack(options: StackOptions) {
         {
           logFile: join(options.logDir, 'webhook.log'),
           runtime: options.runtime,
+          cpuProfDir: options.cpuProfDir,
           healthUrl: `http://127.0.0.1:${port}/healthz`,
         },
       );
@@ -153,7 +172,7 @@ export async function startBenchStack(options: StackOptions) {
       adminUrl,
       env,
       config,
-      temporal: { address: temporal.address, client: temporalClient },
+      temporal: { address: temporal.address, metricsUrl: temporal.metricsUrl, client: temporalClient },
       tap,
       provider,
       floor,

@@ -5,6 +5,7 @@ import { provisionWorkflowId } from '../../src/workflows/provision-state.js';
 import { childPid, watchCpu } from '../cpu.js';
 import { distribution, ms, ratio, type ScenarioResult } from '../report.js';
 import type { BenchStack } from '../stack.js';
+import { watchTemporalServer } from '../temporal-metrics.js';
 
 export interface BurstParams {
   users: number;
@@ -41,6 +42,7 @@ export async function runBurst(stack: BenchStack, params: BurstParams): Promise<
     worker: stack.worker.pid,
     receiver: stack.receiver.process.pid,
   });
+  const server = await watchTemporalServer(stack.temporal.metricsUrl);
   const started = performance.now();
   const ready = Promise.all(users.map((u) => stack.tap.waitForStatus(u.id, 'ready')));
   const acks = await Promise.all(posts.map((body) => stack.post(body).catch(() => ({ status: 0, ms: NaN }))));
@@ -62,6 +64,7 @@ export async function runBurst(stack: BenchStack, params: BurstParams): Promise<
   const elapsedMs = Math.max(...readyAt);
   const peaks = await memory.stop();
   const cpuMs = await cpu.stop();
+  const serverCost = await server.stop(params.users, elapsedMs);
   const round2 = (v: number) => Math.round(v * 100) / 100;
   const cpuPerUserMs = Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round2(v / params.users)]));
   const coresBusy = Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round2(v / elapsedMs)]));
@@ -110,8 +113,14 @@ export async function runBurst(stack: BenchStack, params: BurstParams): Promise<
         metric: 'cores busy: Temporal server / worker / receiver / bench',
         value: `${coresBusy.temporalServer} / ${coresBusy.worker} / ${coresBusy.receiver} / ${coresBusy.bench}`,
       },
+      {
+        // One SQLite connection serves all of the dev server's persistence: above 1, calls queued for it.
+        metric: 'Temporal persistence calls per user / their summed latency ÷ wall clock',
+        value: `${serverCost.persistence.perUser} / ${serverCost.persistence.busy}`,
+      },
     ],
     details: {
+      temporalServer: serverCost,
       cpuPerUserMs,
       coresBusy,
       oursElapsedMs: elapsedMs,

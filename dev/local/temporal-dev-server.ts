@@ -22,6 +22,8 @@ export interface TemporalDevServerOptions {
   /** Where the server's own output goes (appended). */
   logFile: string;
   ip?: string;
+  /** More `temporal server start-dev` arguments (the bench's metrics port, settings it compares). */
+  extraArgs?: string[];
   startTimeoutMs?: number;
 }
 
@@ -37,12 +39,35 @@ export { SETUP_HINT };
  * One partition per task queue. The server's default of 4 lets a poller on one partition wait while a task sits
  * on another (a start can take seconds under load); a dev server has no load to spread, so one is enough.
  */
-export const SINGLE_PARTITION_ARGS = [
+const SINGLE_PARTITION_ARGS = [
   '--dynamic-config-value',
   'matching.numTaskqueueReadPartitions=1',
   '--dynamic-config-value',
   'matching.numTaskqueueWritePartitions=1',
 ];
+
+/**
+ * The CLI turns the server's search-attribute cache off (so an attribute created at run time shows at once): every
+ * start, workflow task completion and upsert then reads the cluster metadata from SQLite, a third of a sign-up's
+ * persistence calls, all queued on the dev server's one SQLite connection. Ours are registered at launch
+ * (`--search-attribute`); one created later reaches starts and upserts within the cache's minute, and the
+ * operator API's list (our preflight) still reads it at once.
+ */
+const SEARCH_ATTRIBUTE_CACHE_ARGS = ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false'];
+
+/**
+ * The SQLite file in write-ahead-log mode, synced at checkpoints rather than at every commit: a committed write
+ * survives the server being killed, only a machine crash can lose the last ones. SQLite's default journal cost
+ * the server ~half its CPU per sign-up in a 300-user burst (bench/profiles/2026-11-29-issue15-s4/burst.md).
+ */
+export const SQLITE_FILE_ARGS = ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
+
+/** The dynamic config every dev server of ours runs with (`npm start`, tests, bench, docker-compose.yml). */
+export const DEV_SERVER_DYNAMIC_CONFIG_ARGS = [...SINGLE_PARTITION_ARGS, ...SEARCH_ATTRIBUTE_CACHE_ARGS];
+
+/** `--metrics-port` when one is asked for (the server picks a free port otherwise, and only prints it). */
+export const metricsPortArgs = (port?: number): string[] =>
+  port === undefined ? [] : ['--metrics-port', String(port)];
 
 const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {
   TEXT: 'Text',
@@ -74,13 +99,15 @@ export function devServerArgs(options: Omit<TemporalDevServerOptions, 'executabl
     String(options.uiPort),
     '--db-filename',
     options.dbFile,
+    ...SQLITE_FILE_ARGS,
     '--namespace',
     options.namespace,
     ...searchAttributeArgs(),
-    ...SINGLE_PARTITION_ARGS,
+    ...DEV_SERVER_DYNAMIC_CONFIG_ARGS,
     '--ui-disable-news-fetch',
     '--log-level',
     'error',
+    ...(options.extraArgs ?? []),
   ];
 }
 
@@ -156,7 +183,7 @@ async function spawnDevServer(path: string, options: TemporalDevServerOptions): 
 
 /**
  * A dev server run by the SDK (`TestWorkflowEnvironment.createLocal`), in memory unless `dbFilename` is given,
- * with our search attributes and one partition per task queue. When the executable is the SDK's download
+ * with our search attributes and dynamic config (DEV_SERVER_DYNAMIC_CONFIG_ARGS). When the executable is the SDK's download
  * and that fails, the error says what to do instead.
  */
 export async function startSdkDevServer(
@@ -168,7 +195,7 @@ export async function startSdkDevServer(
         searchAttributes: SEARCH_ATTRIBUTES,
         log: { format: 'pretty', level: 'error' },
         ...server,
-        extraArgs: [...SINGLE_PARTITION_ARGS, ...(server.extraArgs ?? [])],
+        extraArgs: [...DEV_SERVER_DYNAMIC_CONFIG_ARGS, ...(server.extraArgs ?? [])],
       },
     });
   } catch (error) {
@@ -192,7 +219,7 @@ async function downloadAndRunDevServer(options: TemporalDevServerOptions): Promi
     uiPort: options.uiPort,
     dbFilename: options.dbFile,
     namespace: options.namespace,
-    extraArgs: ['--ui-disable-news-fetch'],
+    extraArgs: ['--ui-disable-news-fetch', ...SQLITE_FILE_ARGS, ...(options.extraArgs ?? [])],
   });
   return { address: env.address, uiUrl: `http://localhost:${options.uiPort}`, stop: () => env.teardown() };
 }

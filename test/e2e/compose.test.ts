@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { devServerArgs, searchAttributeArgs } from '../../dev/local/temporal-dev-server.js';
+import {
+  DEV_SERVER_DYNAMIC_CONFIG_ARGS,
+  devServerArgs,
+  searchAttributeArgs,
+  SQLITE_FILE_ARGS,
+} from '../../dev/local/temporal-dev-server.js';
 import { hasDockerCompose, resolvedCompose } from './compose-file.js';
 
 const STAND_IN_WEBHOOK_URL = 'http://webhook:3000/webhooks/clerk';
@@ -28,6 +33,8 @@ test(
 
     const command = temporal.command ?? [];
     assert.ok(containsRun(command, searchAttributeArgs()), `search attributes in ${command.join(' ')}`);
+    assert.ok(containsRun(command, DEV_SERVER_DYNAMIC_CONFIG_ARGS), `dynamic config in ${command.join(' ')}`);
+    assert.ok(containsRun(command, SQLITE_FILE_ARGS), `SQLite pragmas in ${command.join(' ')}`);
     const native = devServerArgs({
       port: 7233,
       uiPort: 8233,
