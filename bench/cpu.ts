@@ -3,12 +3,17 @@ import { readdir, readFile } from 'node:fs/promises';
 /** The kernel's USER_HZ: /proc counts CPU time in these ticks (100 on every Linux architecture Node runs on). */
 const TICKS_PER_SECOND = 100;
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat. */
-export async function cpuMsOf(pid: number): Promise<number> {
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat; with `reaped`, plus that of
+ * its children that ended and were waited for (PostgreSQL's postmaster and its per-connection backends).
+ */
+export async function cpuMsOf(pid: number, { reaped = false } = {}): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
+  // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the
+  // 15th, cutime and cstime (children waited for) the 16th and 17th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  const ticks = [11, 12, ...(reaped ? [13, 14] : [])].reduce((sum, i) => sum + Number(fields[i]), 0);
+  return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
 /**
@@ -38,9 +43,15 @@ export async function childPid(name: string): Promise<number | undefined> {
   return processes.find((p) => p.pid !== process.pid && ours.has(p.pid) && p.comm.startsWith(name))?.pid;
 }
 
+/** A process to watch: its pid, or its pid and whether its ended children count (see `cpuMsOf`). */
+type Watched = number | undefined | { pid: number | undefined; reaped: boolean };
+
 /** CPU ms used by each named process between `start` and `stop()`; a process that is gone counts as NaN. */
-export function watchCpu(pids: Record<string, number | undefined>) {
-  const read = (pid: number | undefined) => (pid === undefined ? Promise.resolve(NaN) : cpuMsOf(pid).catch(() => NaN));
+export function watchCpu(pids: Record<string, Watched>) {
+  const read = (watched: Watched) => {
+    const { pid, reaped } = typeof watched === 'object' ? watched : { pid: watched, reaped: false };
+    return pid === undefined ? Promise.resolve(NaN) : cpuMsOf(pid, { reaped }).catch(() => NaN);
+  };
   const names = Object.keys(pids);
   const before = Promise.all(names.map((n) => read(pids[n])));
   const ownBefore = process.cpuUsage();

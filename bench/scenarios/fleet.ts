@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { newId } from '../../dev/clerk-stand-in/ids.js';
 import { applyMigrations, latestVersion, loadMigrations, schemaVersion } from '../../src/migrations/index.js';
 import type { TenantDatabase } from '../../src/providers/types.js';
+import { childPid, watchCpu } from '../cpu.js';
 import { mapConcurrently } from '../pool.js';
+import { rolloutTimeline } from '../profile.js';
 import { ms, ratio, type ScenarioResult } from '../report.js';
 import type { BenchStack } from '../stack.js';
 
@@ -62,13 +64,21 @@ export async function runFleet(stack: BenchStack, params: FleetParams): Promise<
   const file = (version: number, name: string) =>
     join(stack.migrationsDir, `${String(version).padStart(4, '0')}_${name}.sql`);
   await writeFile(file(v + 1, 'bench_fleet_a'), benchMigration('bench_fleet_a'));
+  const processes = {
+    temporalServer: await childPid('temporal'),
+    postgres: { pid: await childPid('postgres'), reaped: true },
+  };
+  const floorCpu = watchCpu(processes);
   const floor = await stack.floor.migrateAll(tenants, await loadMigrations(stack.migrationsDir), concurrency);
+  const floorCpuMs = await floorCpu.stop();
 
   // Ours: migration B through the workflow, on a worker that has read the new file.
   await writeFile(file(v + 2, 'bench_fleet_b'), benchMigration('bench_fleet_b'));
   await stack.startWorker();
   const memory = stack.watchServices();
+  const cpu = watchCpu({ ...processes, worker: stack.worker.pid });
   const started = performance.now();
+  const startedAt = Date.now();
   const handle = await stack.temporal.client.workflow.start(fleetMigration, {
     workflowId: fleetMigrationWorkflowId(stack.env.TASK_QUEUE!),
     taskQueue: stack.env.TASK_QUEUE!,
@@ -76,7 +86,14 @@ export async function runFleet(stack: BenchStack, params: FleetParams): Promise<
   });
   const report = await handle.result();
   const elapsedMs = performance.now() - started;
+  const resultAt = Date.now();
+  const cpuMs = await cpu.stop();
   const peaks = await memory.stop();
+  const timeline = await rolloutTimeline(stack.temporal.client, handle.workflowId, {
+    startedAt,
+    resultAt,
+    concurrency,
+  });
 
   const sample = tenants.filter((_, i) => i % Math.max(1, Math.floor(tenants.length / 20)) === 0);
   const versions = await mapConcurrently(sample, 4, async (db) =>
@@ -106,6 +123,18 @@ export async function runFleet(stack: BenchStack, params: FleetParams): Promise<
         target: `${params.tenants} / 0 / 0`,
         met: report.migrated === params.tenants && report.failed === 0 && behind === 0,
       },
+      {
+        metric: 'rollout: head / lanes busy / gaps / tail / end',
+        value: timeline
+          ? `${[timeline.head, timeline.lanesBusy, timeline.gaps, timeline.tail, timeline.end].join(' / ')} ms`
+          : '—',
+        floor: `lanes busy ${Math.round(floor.perItemMs.reduce((sum, x) => sum + x, 0) / concurrency)} ms`,
+      },
+      {
+        metric: 'CPU per tenant: postgres / Temporal / worker / bench',
+        value: cpuPerTenant(cpuMs, 'worker', params.tenants),
+        floor: cpuPerTenant(floorCpuMs, 'bench', params.tenants),
+      },
       { metric: 'peak RSS worker / receiver', value: `${peaks.worker.peakRssMb} / ${peaks.webhook.peakRssMb} MiB` },
     ],
     details: {
@@ -113,8 +142,16 @@ export async function runFleet(stack: BenchStack, params: FleetParams): Promise<
       floorElapsedMs: floor.elapsedMs,
       seedMs,
       runs: report.runs,
+      timeline,
+      cpuMs: { ours: cpuMs, floor: floorCpuMs },
       report: { ...report, failures: report.failures.slice(0, 5) },
       memory: peaks,
     },
   };
+}
+
+/** Each process's CPU per tenant (ms): PostgreSQL with its backends, the Temporal server, who ran the work. */
+function cpuPerTenant(cpuMs: Record<string, number>, runner: 'worker' | 'bench', tenants: number): string {
+  const per = (name: string) => ((cpuMs[name] ?? NaN) / tenants).toFixed(2);
+  return `${per('postgres')} / ${per('temporalServer')} / ${runner === 'worker' ? `${per('worker')} / ${per('bench')}` : `— / ${per('bench')}`}`;
 }

@@ -4,6 +4,12 @@ import { Context } from '@temporalio/activity';
 export const HEARTBEAT_EVERY_MS = 2_000;
 
 /**
+ * How stale a fleet batch's recorded outcomes may get: the worker sends heartbeats at most this often
+ * (`maxHeartbeatThrottleInterval`), so a batch hands it its outcomes no more often either.
+ */
+export const BATCH_HEARTBEAT_EVERY_MS = 1_000;
+
+/**
  * Keeps the activity's heartbeat going while `work` runs, so Temporal tells slow work from a dead worker, and
  * hands `work` the activity's cancellation signal (delivered with a heartbeat's answer) so it can stop its SQL.
  * Work that fails because it was cancelled leaves as the cancellation itself: the workflow sees a cancelled

@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { toActivityFailure } from './failures.js';
-import { whileHeartbeating } from './heartbeat.js';
+import { BATCH_HEARTBEAT_EVERY_MS, whileHeartbeating } from './heartbeat.js';
 
 /**
  * What became of one tenant of a batch: its result, or its error as the failure mapping classifies it
@@ -32,8 +32,10 @@ function failedOutcome(error: unknown): TenantOutcome<never> {
  * Runs `work` on each tenant in turn inside one activity and answers every tenant's outcome, in order: a
  * tenant's failure is recorded and the batch goes on. The outcomes so far are the heartbeat's details, so an
  * attempt after a dead worker (or a timeout) starts after the last tenant the server heard of instead of
- * redoing the batch. Work interrupted by the activity's cancellation (a worker shutting down) leaves as the
- * cancellation, not as the tenant's failure.
+ * redoing the batch. A tenant's outcome is handed over at once when the last hand-over is older than the
+ * worker's heartbeat throttle (the periodic heartbeat carries it otherwise): each hand-over encodes every
+ * outcome so far, which the worker would mostly drop unsent. Work interrupted by the activity's cancellation (a
+ * worker shutting down) leaves as the cancellation, not as the tenant's failure.
  */
 export async function forEachTenant<Tenant, T>(
   tenants: readonly Tenant[],
@@ -41,6 +43,7 @@ export async function forEachTenant<Tenant, T>(
 ): Promise<TenantOutcome<T>[]> {
   const context = Context.current();
   const outcomes = recordedOutcomes<T>(context, tenants.length);
+  let handedOver = Date.now();
   return whileHeartbeating(
     async (signal) => {
       for (const tenant of tenants.slice(outcomes.length)) {
@@ -52,7 +55,10 @@ export async function forEachTenant<Tenant, T>(
           },
         );
         outcomes.push(outcome);
-        context.heartbeat(outcomes);
+        if (Date.now() - handedOver >= BATCH_HEARTBEAT_EVERY_MS) {
+          context.heartbeat(outcomes);
+          handedOver = Date.now();
+        }
         if (signal.aborted) throw signal.reason;
       }
       return outcomes;

@@ -1,6 +1,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { mapActivityFailures } from '../activities/failures.js';
+import { BATCH_HEARTBEAT_EVERY_MS } from '../activities/heartbeat.js';
 import { createActivities } from '../activities/index.js';
 import { createClerkApi } from '../clerk/client.js';
 import { temporalConnectConfig } from '../client/connection.js';
@@ -104,10 +105,11 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     sinks: { ...workflowOutcomeSinks, ...tracing?.workflowSinks() },
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
     maxCachedWorkflows,
-    // A fleet batch heartbeats each tenant's outcome, and its retry resumes from what the server holds: send
-    // it within a second rather than every 8 s (0.8 × the heartbeat timeout), so a dead worker's successor
-    // redoes at most a second of its tenants. Other activities heartbeat every 2 s anyway.
-    maxHeartbeatThrottleInterval: '1s',
+    // A fleet batch heartbeats its tenants' outcomes, and its retry resumes from what the server holds: send
+    // them within a second rather than every 8 s (0.8 × the heartbeat timeout), so a dead worker's successor
+    // redoes about a second of its tenants (up to two, the periodic heartbeat's, when one tenant is slow). Other
+    // activities heartbeat every 2 s anyway.
+    maxHeartbeatThrottleInterval: BATCH_HEARTBEAT_EVERY_MS,
     ...shutdown,
   });
   const clerkWorker = await Worker.create({
