@@ -21,8 +21,8 @@ function localActivity(event: HistoryEvent): { type: string; completedAt: number
 /**
  * Where one provisioning run spent its time, from its Temporal history (server timestamps, ms): time workflow
  * tasks waited for the worker and ran (in total and task by task), per activity type the wait in its task
- * queue and the run itself, and per local activity type (`<type>.local`) its run inside the workflow task: the
- * worker records its completion as the task's workflow time (the task's start) plus the run.
+ * queue and the run itself, and per local activity type (`<type>.local`) its run inside the workflow task: from
+ * the task's start, or the previous local activity's completion, to its own (the worker's clock, in its marker).
  */
 export async function historyBreakdown(client: Client, workflowId: string): Promise<Record<string, number>> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
@@ -31,13 +31,16 @@ export async function historyBreakdown(client: Client, workflowId: string): Prom
   const parts: Record<string, number> = {};
   const add = (key: string, value: number) => (parts[key] = (parts[key] ?? 0) + value);
   let workflowTasks = 0;
-  let taskStartedAt = 0;
+  let localFrom = 0;
   for (const event of events) {
     const local = localActivity(event);
-    if (local) add(`${local.type}.local`, local.completedAt - taskStartedAt);
+    if (local) {
+      add(`${local.type}.local`, local.completedAt - localFrom);
+      localFrom = local.completedAt;
+    }
     // Each event carries exactly one attributes field, which names its type.
     if (event.workflowTaskStartedEventAttributes) {
-      taskStartedAt = timeOf(event);
+      localFrom = timeOf(event);
       const scheduled = byId.get(Number(event.workflowTaskStartedEventAttributes.scheduledEventId?.toString()));
       workflowTasks++;
       if (scheduled) {
