@@ -300,33 +300,44 @@ export async function runChaos(options: ChaosOptions): Promise<number> {
     };
 
     /**
-     * Kills the worker that runs `kind` for some provisioning run right now (the pending activity's last worker
-     * identity is `<pid>@<host>`), then starts it again.
+     * The worker (`<pid>@<host>`) running `step` of a provisioning run right now, if any. The database steps are
+     * local activities inside the run's first workflow task: in flight while its WorkflowTaskStarted is the last
+     * event and the Clerk step is not yet scheduled; that event names the worker. The Clerk step is an activity:
+     * the pending activity's last worker identity names it.
      */
-    const killDuringActivity = async (kind: string) => {
+    const workerRunning = async (workflowId: string, step: 'database steps' | 'recordOnClerkIfUserExists') => {
+      const handle = temporalClient.workflow.getHandle(workflowId);
+      if (step === 'database steps') {
+        const events = (await handle.fetchHistory().catch(() => undefined))?.events ?? [];
+        if (events.some((e) => e.activityTaskScheduledEventAttributes)) return undefined;
+        return events.at(-1)?.workflowTaskStartedEventAttributes?.identity ?? undefined;
+      }
+      const description = await handle.describe().catch(() => undefined);
+      const running = description?.raw.pendingActivities?.find(
+        (a) => a.activityType?.name === step && a.state === 2, // STARTED: a worker holds it
+      );
+      return running?.lastWorkerIdentity ?? undefined;
+    };
+
+    /** Kills the worker that runs `step` for some provisioning run right now, then starts it again. */
+    const killDuring = async (step: 'database steps' | 'recordOnClerkIfUserExists') => {
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline) {
         for await (const execution of temporalClient.workflow.list({
           query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running' AND WorkflowType = 'provisionDatabase'`,
         })) {
-          const description = await temporalClient.workflow
-            .getHandle(execution.workflowId)
-            .describe()
-            .catch(() => undefined);
-          const running = description?.raw.pendingActivities?.find(
-            (a) => a.activityType?.name === kind && a.state === 2, // STARTED: a worker holds it
-          );
-          const worker = workers.find((w) => running?.lastWorkerIdentity?.startsWith(`${w.pid()}@`));
+          const identity = await workerRunning(execution.workflowId, step);
+          const worker = workers.find((w) => identity?.startsWith(`${w.pid()}@`));
           if (worker) {
             await worker.kill('SIGKILL');
-            note(`SIGKILL ${worker.name} during ${kind}`, true, execution.workflowId);
+            note(`SIGKILL ${worker.name} during ${step}`, true, execution.workflowId);
             await worker.start();
             return;
           }
         }
         await sleep(50);
       }
-      note(`SIGKILL a worker during ${kind}`, false, 'not observed within 30 s: no kill');
+      note(`SIGKILL a worker during ${step}`, false, 'not observed within 30 s: no kill');
     };
 
     /** Keeps a Clerk fault on until a worker's request met it (at most 30 s). */
@@ -356,7 +367,7 @@ export async function runChaos(options: ChaosOptions): Promise<number> {
     // Faults on Clerk first, while the burst's first sign-ups reach their Clerk step; every other fault
     // records whether runs were open when it struck.
     const schedule = async () => {
-      await killDuringActivity('createDatabase');
+      await killDuring('database steps');
       await clerkFault(
         'Clerk answers 500 to 30% of requests',
         { serverErrorShare: 0.3 },
@@ -367,11 +378,11 @@ export async function runChaos(options: ChaosOptions): Promise<number> {
         { tooManyRequestsShare: 0.3, tooManyRequestsRetryAfterSeconds: 1 },
         () => workerClerkAnswers.get('429') ?? 0,
       );
-      await killDuringActivity('applyMigrations');
+      await killDuring('database steps');
       // A Clerk that hangs holds the Clerk step pending: the moment to kill the worker holding it.
       const heldBefore = workerClerkChunks;
       clerkProxy.blackhole((clerkHung = true));
-      await killDuringActivity('recordOnClerkIfUserExists');
+      await killDuring('recordOnClerkIfUserExists');
       await sleep(4_000);
       clerkProxy.blackhole((clerkHung = false));
       note(

@@ -14,6 +14,9 @@ export const BATCH_HEARTBEAT_EVERY_MS = 1_000;
  * hands `work` the activity's cancellation signal (delivered with a heartbeat's answer) so it can stop its SQL.
  * Work that fails because it was cancelled leaves as the cancellation itself: the workflow sees a cancelled
  * activity, not a failed one.
+ *
+ * A local activity sends no heartbeat: the server knows no such activity (the SDK's core drops the call with a
+ * warning), its liveness is its workflow task's, and its cancel comes from the workflow through the worker.
  */
 export async function whileHeartbeating<T>(
   work: (signal: AbortSignal) => Promise<T>,
@@ -21,9 +24,7 @@ export async function whileHeartbeating<T>(
   details: () => unknown = () => undefined,
 ): Promise<T> {
   const context = Context.current();
-  const beat = () => context.heartbeat(details());
-  beat();
-  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  const timer = context.info.isLocal ? undefined : startHeartbeat(() => context.heartbeat(details()));
   try {
     return await work(context.cancellationSignal);
   } catch (error) {
@@ -32,4 +33,9 @@ export async function whileHeartbeating<T>(
   } finally {
     clearInterval(timer);
   }
+}
+
+function startHeartbeat(beat: () => void): NodeJS.Timeout {
+  beat();
+  return setInterval(beat, HEARTBEAT_EVERY_MS);
 }

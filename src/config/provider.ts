@@ -67,7 +67,8 @@ export function providerSettings(env: Env, required: Requirements): ProviderSett
         'tenant passwords are derived from it',
       );
       const pool = {
-        size: env.WORKER_MAX_CONCURRENT_ACTIVITIES + 1,
+        // One per activity and per local-activity slot (the worker bounds both by this setting), one to cancel with.
+        size: 2 * env.WORKER_MAX_CONCURRENT_ACTIVITIES + 1,
         connectMs: env.DATABASE_CONNECT_TIMEOUT,
         statementMs: env.DATABASE_STATEMENT_TIMEOUT,
         lockMs: env.DATABASE_LOCK_TIMEOUT,

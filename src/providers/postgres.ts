@@ -25,7 +25,7 @@ export interface PostgresProviderOptions {
   previousPasswordSecret?: string;
   /** The one region this server stands for. */
   region: string;
-  /** Admin connections kept open (default 4): one per activity slot, so no activity waits for a connection. */
+  /** Admin connections kept open (default 4): one per (local) activity slot, so no step waits for a connection. */
   poolSize?: number;
   /**
    * POSTGRES_KEEP_PUBLIC_CONNECT: leave PUBLIC's CONNECT on the admin database and template1 (a server shared

@@ -104,6 +104,9 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     interceptors: { activity: activityInterceptors },
     sinks: { ...workflowOutcomeSinks, ...tracing?.workflowSinks() },
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
+    // Provisioning's database steps run as local activities, in slots of their own: the same bound, so the admin
+    // pool (one connection per slot of either kind) still has a connection for every step.
+    maxConcurrentLocalActivityExecutions: maxConcurrentActivities,
     maxCachedWorkflows,
     // A fleet batch heartbeats its tenants' outcomes, and its retry resumes from what the server holds: send
     // them within a second rather than every 8 s (0.8 × the heartbeat timeout), so a dead worker's successor

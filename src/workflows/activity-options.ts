@@ -2,7 +2,13 @@
  * Every workflow's activity options in one place: timeouts and retry policies, named for the work they pace.
  * Workflow code: no Node or SDK imports beyond `@temporalio/workflow`.
  */
-import { ActivityCancellationType, workflowInfo, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  workflowInfo,
+  type ActivityOptions,
+  type LocalActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
 import { clerkBulkTaskQueue, clerkTaskQueue } from './provision-state.js';
 
 /** Errors no retry can fix; everything else is retried until it works (a database outage is waited out). */
@@ -50,12 +56,28 @@ const onClerkTaskQueue = () => ({ taskQueue: clerkTaskQueue(workflowInfo().taskQ
 // abandon it, so the run closes only once nothing can still create the database that deprovisioning drops.
 
 /**
- * Provisioning's database steps. They heartbeat every 2 s, so a worker that dies mid-step is noticed within
- * the heartbeat timeout and the step retried elsewhere, and a cancel (the user was deleted) reaches the SQL.
+ * Provisioning's database steps in runs older than `database-steps-local`, and the drop when the Clerk user is
+ * gone. They heartbeat every 2 s, so a worker that dies mid-step is noticed within the heartbeat timeout and the
+ * step retried elsewhere, and a cancel (the user was deleted) reaches the SQL.
  */
 export const provisionOptions: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10s',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: userDatabaseRetry,
+};
+
+/**
+ * Provisioning's database steps as local activities (runs since `database-steps-local`): they run in the workflow
+ * task that asks for them, so no server round trip per step. A local activity cannot heartbeat: a worker that dies
+ * mid-step is noticed when its workflow task times out (10 s) and the step re-runs on the worker that takes the
+ * task over. Retries back off inside the worker until the next wait would exceed `localRetryThreshold`, then as
+ * server timers, so a database outage is waited out (as long as it lasts) without holding a workflow task open.
+ * A cancel reaches the SQL through the worker, and the run waits for the step to stop (see above).
+ */
+export const provisionLocalOptions: LocalActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  localRetryThreshold: '5s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: userDatabaseRetry,
 };

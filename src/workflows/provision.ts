@@ -5,12 +5,13 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { DeprovisionActivities } from '../activities/deprovision.js';
 import type { ProvisionActivities, ProvisionClerkActivities } from '../activities/provision.js';
-import { provisionOptions, userClerkOptions } from './activity-options.js';
+import { provisionLocalOptions, provisionOptions, userClerkOptions } from './activity-options.js';
 import { PROVIDER, STATUS } from './search-attributes.js';
 import {
   STEP_NAMES,
@@ -23,6 +24,7 @@ import {
 export const provisionStatusQuery = defineQuery<ProvisionState>('status');
 
 const db = proxyActivities<ProvisionActivities & Pick<DeprovisionActivities, 'dropDatabase'>>(provisionOptions);
+const localDb = proxyLocalActivities<ProvisionActivities>(provisionLocalOptions);
 
 /**
  * Creates the user's database, applies the tenant schema and records the result on the Clerk user.
@@ -62,9 +64,11 @@ export async function provisionDatabase(input: ProvisionInput): Promise<Provisio
 
   try {
     // Runs from here on take four workflow tasks instead of five: the Clerk write doubles as the existence check
-    // (a 404 there means the user is gone). Create and migrate stay activities of their own (not local ones) so
-    // a retrying step shows as a pending activity, heartbeats, and is cancelled as deprovisioning expects.
+    // (a 404 there means the user is gone).
     const fewerRoundTrips = patched('provision-in-fewer-round-trips');
+    // Runs from here on take two workflow tasks and one server-side activity (the Clerk write): create and migrate
+    // run as local activities in the first task. Their summaries still show in the UI (on the markers).
+    const databaseSteps = patched('database-steps-local') ? localDb : db;
     // A `user.created` delivered after the user was deleted (Svix orders best-effort only) creates nothing.
     const userExists = () =>
       clerk.clerkUserExists.executeWithOptions({ summary: `check that Clerk still has ${input.userId}` }, [
@@ -78,13 +82,15 @@ export async function provisionDatabase(input: ProvisionInput): Promise<Provisio
     const { userId, region, country, regionIgnored } = input;
     // Activity summaries: what each step does for whom, at a glance in the Temporal UI.
     const tenant = await step('create-database', () =>
-      db.createDatabase.executeWithOptions({ summary: `create the database of ${userId}` }, [
+      databaseSteps.createDatabase.executeWithOptions({ summary: `create the database of ${userId}` }, [
         { userId, region, country, regionIgnored },
       ]),
     );
     upsertSearchAttributes([{ key: PROVIDER, value: tenant.provider }]);
     const { schemaVersion } = await step('apply-migrations', () =>
-      db.applyMigrations.executeWithOptions({ summary: `apply the tenant schema to ${tenant.name}` }, [tenant]),
+      databaseSteps.applyMigrations.executeWithOptions({ summary: `apply the tenant schema to ${tenant.name}` }, [
+        tenant,
+      ]),
     );
     state.database = { ...tenant, schemaVersion, provisionedAt: new Date().toISOString() };
     const metadata = { status: 'ready' as const, ...state.database };

@@ -72,6 +72,73 @@ export function activityTimeoutTypes(history: History, activityType: string) {
   });
 }
 
+/** What the worker records of a local activity in its marker (`core_local_activity`'s `data`). */
+interface LocalActivityMarkerData {
+  activity_type: string;
+  attempt: number;
+  /** Set when the attempt failed and the next one waits on a server timer (the local retry threshold passed). */
+  backoff: unknown;
+}
+
+/**
+ * The local activities of that type recorded in a history, in order: each marker's attempt, whether it failed
+ * (and why), and which worker (identity `pid@host`) completed the workflow task that recorded it, i.e. ran it.
+ */
+export function localActivityMarkers(history: History, activityType: string) {
+  const events = history.events ?? [];
+  const identities = new Map(
+    events.flatMap((e) =>
+      e.workflowTaskCompletedEventAttributes
+        ? [[String(e.eventId), e.workflowTaskCompletedEventAttributes.identity]]
+        : [],
+    ),
+  );
+  return events.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    const payload = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0] : undefined;
+    if (!payload?.data) return [];
+    const data = JSON.parse(Buffer.from(payload.data).toString('utf8')) as LocalActivityMarkerData;
+    if (data.activity_type !== activityType) return [];
+    const identity = identities.get(String(marker!.workflowTaskCompletedEventId)) ?? '';
+    const error = marker!.failure?.message ?? undefined;
+    return [
+      { attempt: data.attempt, failed: marker!.failure != null, error, retryOnTimer: data.backoff != null, identity },
+    ];
+  });
+}
+
+/**
+ * A failed attempt of a local activity whose next attempt waits on a server timer (past the local retries: none
+ * running), once the run has recorded one.
+ */
+export async function localActivityRetrying(client: Client, workflowId: string, activityType: string) {
+  const history = await client.workflow
+    .getHandle(workflowId)
+    .fetchHistory()
+    .catch(() => undefined);
+  return history && localActivityMarkers(history, activityType).find((m) => m.failed && m.retryOnTimer);
+}
+
+/** Whether a worker holds the run's workflow task right now (its local activities run inside it). */
+export async function workflowTaskStarted(client: Client, workflowId: string): Promise<boolean> {
+  const description = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .catch(() => undefined);
+  return description?.raw.pendingWorkflowTask?.state === PENDING_WORKFLOW_TASK_STARTED;
+}
+
+/** PendingWorkflowTaskState.STARTED. */
+const PENDING_WORKFLOW_TASK_STARTED = 2;
+
+/** The timeouts of the workflow's tasks (a worker that died holding one: START_TO_CLOSE). */
+export function workflowTaskTimeoutTypes(history: History) {
+  return (history.events ?? []).flatMap((e) => {
+    const type = decodeTimeoutType(e.workflowTaskTimedOutEventAttributes?.timeoutType);
+    return type ? [type] : [];
+  });
+}
+
 /**
  * A history as searchable text, with every payload's data decoded (it is JSON), so a secret inside an activity
  * argument, result or failure shows up as itself rather than as base64. (The proto messages serialise their

@@ -5,7 +5,12 @@ import { provisionWorkflowId } from '../../src/workflows/provision-state.js';
 import { startPipelineBehindPostgresProxy, waitForReadyMetadata } from '../helpers/databases.js';
 import { eventually, type Pipeline } from '../helpers/pipeline.js';
 import type { TcpProxy } from '../helpers/tcp-proxy.js';
-import { activityAttempts, activityLastFailureTypes, pendingActivity } from '../helpers/workflows.js';
+import {
+  activityAttempts,
+  activityLastFailureTypes,
+  localActivityRetrying,
+  pendingActivity,
+} from '../helpers/workflows.js';
 
 const USERS = 4;
 /** Not an interval the activity's own retry policy produces (1 s, 2 s, 4 s …): seen only if Retry-After is used. */
@@ -32,10 +37,10 @@ describe('Clerk answering 429 + Retry-After: the metadata write waits as told an
       users.push(await p.clerk.users.createUser({ emailAddress: [`rl-${i}-${Date.now()}@example.com`] }));
     }
     for (const user of users) {
-      await eventually(async () => {
-        const activity = await pendingActivity(p.temporal.client, provisionWorkflowId(user.id)).catch(() => undefined);
-        return activity?.activityType?.name === 'createDatabase';
-      }, `${user.id} waiting in createDatabase`);
+      await eventually(
+        () => localActivityRetrying(p.temporal.client, provisionWorkflowId(user.id), 'createDatabase'),
+        `${user.id} waiting in createDatabase`,
+      );
     }
     p.standIn.setFaults({ tooManyRequestsShare: 1, tooManyRequestsRetryAfterSeconds: RETRY_AFTER_SECONDS });
     await proxy.up();

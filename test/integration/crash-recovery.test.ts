@@ -1,7 +1,8 @@
 /**
- * The database steps heartbeat: a worker killed while a step runs is noticed within the heartbeat timeout and
- * the step finishes on another worker, and a deletion's cancel reaches a step blocked in PostgreSQL. The step
- * is held in PostgreSQL by another session holding the tenant's advisory lock, which the provider takes first.
+ * The database steps run as local activities inside a workflow task: a worker killed while a step runs is noticed
+ * when that task times out and the step re-runs on another worker, and a deletion's cancel reaches a step blocked
+ * in PostgreSQL. The step is held in PostgreSQL by another session holding the tenant's advisory lock, which the
+ * provider takes first.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -11,10 +12,8 @@ import { provisionWorkflowId } from '../../src/workflows/provision-state.js';
 import { databaseCount, waitForReadyMetadata } from '../helpers/databases.js';
 import { eventually, startPipeline, userCreatedEvent, type Pipeline } from '../helpers/pipeline.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
-import { activityAttempts, activityIdentities, activityTimeoutTypes, pendingActivity } from '../helpers/workflows.js';
+import { localActivityMarkers, workflowTaskStarted, workflowTaskTimeoutTypes } from '../helpers/workflows.js';
 
-/** PendingActivityState.STARTED: a worker has the attempt and is running it. */
-const STARTED = 2;
 const RECOVERY_BOUND_MS = 30_000;
 
 /** Another session holding the tenant's advisory lock: the provider's create waits on it, inside the activity. */
@@ -36,17 +35,15 @@ async function holdTenantLock(adminUrl: string, userId: string) {
   };
 }
 
-/** Waits until createDatabase runs (STARTED on the server, its SQL waiting in PostgreSQL) on a worker of `pid`. */
-async function createDatabaseRunning(p: Pipeline, userId: string, lock: { waitedOn(): Promise<boolean> }, pid: number) {
-  await eventually(async () => {
-    const activity = await pendingActivity(p.temporal.client, provisionWorkflowId(userId)).catch(() => undefined);
-    return (
-      activity?.activityType?.name === 'createDatabase' &&
-      activity.state === STARTED &&
-      activity.lastWorkerIdentity?.startsWith(`${pid}@`) &&
-      (await lock.waitedOn())
-    );
-  }, 'createDatabase running, blocked on the tenant lock');
+/**
+ * Waits until createDatabase runs: a worker holds the run's workflow task and its SQL waits in PostgreSQL. The
+ * server sees no activity (it is a local one), so the worker is the only one the test has running.
+ */
+async function createDatabaseRunning(p: Pipeline, userId: string, lock: { waitedOn(): Promise<boolean> }) {
+  await eventually(
+    async () => (await workflowTaskStarted(p.temporal.client, provisionWorkflowId(userId))) && lock.waitedOn(),
+    'createDatabase running, blocked on the tenant lock',
+  );
 }
 
 describe('a worker killed during createDatabase: the step finishes on another worker within 30 s', () => {
@@ -66,7 +63,7 @@ describe('a worker killed during createDatabase: the step finishes on another wo
     const lock = await holdTenantLock(p.adminUrl, user.id);
     first = startWorkerProcess(p.rawEnv);
     await first.started;
-    await createDatabaseRunning(p, user.id, lock, first.pid);
+    await createDatabaseRunning(p, user.id, lock);
 
     first.kill('SIGKILL');
     assert.deepEqual(await first.exited, { code: null, signal: 'SIGKILL' });
@@ -85,13 +82,17 @@ describe('a worker killed during createDatabase: the step finishes on another wo
     assert.equal((await handle.result()).status, 'ready');
     await waitForReadyMetadata(p, user.id);
     assert.equal(await databaseCount(p.adminUrl, tenantDatabaseName(user.id)), 1);
-    // The attempt that completed ran in this process, after the dead worker's attempt timed out on heartbeats.
+    // The dead worker's workflow task timed out, and the step re-ran (and was recorded) in this process: the
+    // killed attempt left no marker.
     const history = await handle.fetchHistory();
-    const [identity] = activityIdentities(history, 'createDatabase');
-    assert.ok(identity?.startsWith(`${process.pid}@`), `createDatabase completed on ${identity}`);
-    const [attempt] = activityAttempts(history, 'createDatabase');
-    assert.ok((attempt ?? 1) >= 2, `createDatabase completed on attempt ${attempt}, a retry of the killed one`);
-    assert.deepEqual(activityTimeoutTypes(history, 'createDatabase'), ['HEARTBEAT']);
+    assert.deepEqual(workflowTaskTimeoutTypes(history), ['START_TO_CLOSE']);
+    const markers = localActivityMarkers(history, 'createDatabase');
+    assert.equal(markers.length, 1, 'one recorded createDatabase');
+    assert.equal(markers[0]!.failed, false);
+    assert.ok(
+      markers[0]!.identity.startsWith(`${process.pid}@`),
+      `createDatabase completed on ${markers[0]!.identity}`,
+    );
   });
 });
 
@@ -107,7 +108,7 @@ describe('a deletion cancels a createDatabase blocked in PostgreSQL within 30 s'
     const user = await p.clerk.users.createUser({ emailAddress: [`cancel-${Date.now()}@example.com`] });
     const lock = await holdTenantLock(p.adminUrl, user.id);
     await p.startWorker();
-    await createDatabaseRunning(p, user.id, lock, process.pid);
+    await createDatabaseRunning(p, user.id, lock);
 
     const deletedAt = Date.now();
     await p.clerk.users.deleteUser(user.id);

@@ -12,10 +12,7 @@ import { provisionWorkflowId } from '../../src/workflows/provision-state.js';
 import { waitForReadyMetadata } from '../helpers/databases.js';
 import { eventually, newUserId, startPipeline, userCreatedEvent, type Pipeline } from '../helpers/pipeline.js';
 import { startServiceProcess, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
-import { activityIdentities, pendingActivity } from '../helpers/workflows.js';
-
-/** PendingActivityState.STARTED. */
-const STARTED = 2;
+import { localActivityMarkers, workflowTaskStarted } from '../helpers/workflows.js';
 
 const refusesConnections = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -87,14 +84,18 @@ describe('graceful shutdown on SIGTERM', () => {
     await child.started;
     const workflowId = provisionWorkflowId(user.id);
     const pid = child.pid;
-    await eventually(async () => {
-      const activity = await pendingActivity(p.temporal.client, workflowId).catch(() => undefined);
-      return (
-        activity?.activityType?.name === 'createDatabase' &&
-        activity.state === STARTED &&
-        activity.lastWorkerIdentity?.startsWith(`${pid}@`)
+    // A local activity, inside the workflow task the worker process holds (the only worker running), its SQL
+    // waiting on our lock.
+    const waitedOn = async () => {
+      const { rows } = await lock.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
       );
-    }, 'createDatabase running on the worker process');
+      return rows[0]!.n > 0;
+    };
+    await eventually(
+      async () => (await workflowTaskStarted(p.temporal.client, workflowId)) && waitedOn(),
+      'createDatabase running on the worker process',
+    );
 
     child.kill('SIGTERM');
     // The step is still held in PostgreSQL when the worker learns it must stop; it is let go only now.
@@ -104,7 +105,11 @@ describe('graceful shutdown on SIGTERM', () => {
     await p.startWorker();
     await waitForReadyMetadata(p, user.id);
     const history = await p.temporal.client.workflow.getHandle(workflowId).fetchHistory();
-    const [identity] = activityIdentities(history, 'createDatabase');
-    assert.ok(identity?.startsWith(`${pid}@`), `createDatabase completed on ${identity}, the stopped worker`);
+    const [created] = localActivityMarkers(history, 'createDatabase');
+    assert.ok(
+      created?.identity.startsWith(`${pid}@`),
+      `createDatabase completed on ${created?.identity}, the stopped worker`,
+    );
+    assert.equal(created?.failed, false);
   });
 });

@@ -6,10 +6,7 @@ import { databaseCount, startPipelineBehindPostgresProxy, waitForReadyMetadata }
 import { eventually, type Pipeline } from '../helpers/pipeline.js';
 import type { TcpProxy } from '../helpers/tcp-proxy.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
-import { activityIdentities, pendingActivity } from '../helpers/workflows.js';
-
-/** PendingActivityState.SCHEDULED: between attempts, none running (so a kill leaves no attempt to time out). */
-const SCHEDULED = 1;
+import { activityIdentities, localActivityMarkers, localActivityRetrying } from '../helpers/workflows.js';
 
 describe('worker killed (SIGKILL) mid-workflow: another worker finishes it, with one database', () => {
   let proxy: TcpProxy;
@@ -34,15 +31,15 @@ describe('worker killed (SIGKILL) mid-workflow: another worker finishes it, with
     const user = await p.clerk.users.createUser({ emailAddress: [`crash-${Date.now()}@example.com`] });
     const workflowId = provisionWorkflowId(user.id);
     const firstIdentity = `${first.pid}@`;
-    await eventually(async () => {
-      const activity = await pendingActivity(p.temporal.client, workflowId).catch(() => undefined);
-      return (
-        activity?.activityType?.name === 'createDatabase' &&
-        (activity.attempt ?? 0) >= 2 &&
-        activity.state === SCHEDULED &&
-        activity.lastWorkerIdentity?.startsWith(firstIdentity)
-      );
-    }, 'the first worker retrying createDatabase');
+    // Past the local retries, the first worker recorded a failed attempt and the next waits on a server timer:
+    // between attempts, none running (so a kill leaves no attempt to time out).
+    await eventually(
+      async () =>
+        (await localActivityRetrying(p.temporal.client, workflowId, 'createDatabase'))?.identity.startsWith(
+          firstIdentity,
+        ),
+      'the first worker retrying createDatabase',
+    );
 
     first.kill('SIGKILL');
     assert.deepEqual(await first.exited, { code: null, signal: 'SIGKILL' });
@@ -56,11 +53,14 @@ describe('worker killed (SIGKILL) mid-workflow: another worker finishes it, with
     assert.equal(await databaseCount(p.adminUrl, tenantDatabaseName(user.id)), 1);
     // The run the dead worker started is the one that completed: its database steps ran in this process.
     const history = await handle.fetchHistory();
-    for (const activityType of ['createDatabase', 'applyMigrations', 'recordOnClerkIfUserExists']) {
-      const identities = activityIdentities(history, activityType);
-      assert.equal(identities.length, 1, activityType);
-      assert.ok(identities[0]!.startsWith(`${process.pid}@`), `${activityType} ran in ${identities[0]}`);
+    for (const activityType of ['createDatabase', 'applyMigrations']) {
+      const done = localActivityMarkers(history, activityType).filter((m) => !m.failed);
+      assert.equal(done.length, 1, activityType);
+      assert.ok(done[0]!.identity.startsWith(`${process.pid}@`), `${activityType} ran in ${done[0]!.identity}`);
     }
+    const identities = activityIdentities(history, 'recordOnClerkIfUserExists');
+    assert.equal(identities.length, 1);
+    assert.ok(identities[0]!.startsWith(`${process.pid}@`), `recordOnClerkIfUserExists ran in ${identities[0]}`);
     let runs = 0;
     for await (const _run of p.temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs++;
     assert.equal(runs, 1);

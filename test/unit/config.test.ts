@@ -142,8 +142,8 @@ test('a provider union member holds exactly its own settings, required ones set'
     servers: [{ name: 'eu', adminUrl: worker.DATABASE_URL }],
     keepPublicConnect: false,
     tenantLimits: { connectionLimit: 10, statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 },
-    // One connection per activity slot (16) and one to cancel with; bounded connect, statement and lock waits.
-    pool: { size: 17, connectMs: 10_000, statementMs: 60_000, lockMs: 30_000 },
+    // One connection per activity and local-activity slot (16 each) and one to cancel with; bounded waits.
+    pool: { size: 33, connectMs: 10_000, statementMs: 60_000, lockMs: 30_000 },
   });
   const xata = loadConfig(
     {
