@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
+import { DEFAULT_TENANT_LIMITS } from '../../src/providers/postgres-hardening.js';
 import { createPostgresProvider, type PostgresProviderOptions } from '../../src/providers/postgres.js';
 import { tenantConnectionConfig } from '../../src/providers/tenant-connection.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
@@ -126,8 +127,10 @@ for (const server of ['PostgreSQL 15', 'PostgreSQL 18'] as const) {
 
     test('the connection limit is enforced: limit + 1 sessions are refused', async () => {
       const admin = await adminDatabase();
-      const limit = 3;
-      const p = provider(admin.url, { tenantLimits: { connectionLimit: limit } });
+      // The default limit: every provider converges every tenant on its server to its own limit when it starts,
+      // and test files running beside this one start providers with the default on the same PostgreSQL 18.
+      const limit = DEFAULT_TENANT_LIMITS.connectionLimit;
+      const p = provider(admin.url);
       const userId = randomUserId();
       const open: pg.Client[] = [];
       try {
