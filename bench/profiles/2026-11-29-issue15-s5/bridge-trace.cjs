@@ -2,16 +2,29 @@
 //   BENCH_NODE_OPTIONS="--require $PWD/bench/profiles/2026-11-29-issue15-s5/bridge-trace.cjs" npm run bench -- latency …
 // Worker: every call between the SDK's TypeScript side and its Rust core (activations polled and completed, activity
 // and local-activity tasks polled and completed), decoded to run id, jobs, commands and the server's stamps they
-// carry; every fetch (the Clerk PATCH). Receiver: each request's arrival and each workflow start call. One JSON line
+// carry; every fetch (the Clerk PATCH); every 500 ms, how long its workflow thread's event loop has been busy.
+// Receiver: each request's arrival and each workflow start call. One JSON line
 // per event to <tmp>/per-user-db-bridge-trace/<pid>.jsonl, time in ms since the epoch (sub-ms, same clock as the
 // server's history stamps: one machine). `summarize.mjs` beside it turns them into a per-run timeline.
-/* eslint-disable @typescript-eslint/no-require-imports -- a --require preload (CJS), main thread only */
+/* eslint-disable @typescript-eslint/no-require-imports -- a --require preload (CJS), run in every thread */
 const { appendFileSync, mkdirSync } = require('node:fs');
 const { tmpdir } = require('node:os');
-const { isMainThread } = require('node:worker_threads');
+const { isMainThread, threadId } = require('node:worker_threads');
+const { dirname } = require('node:path');
 const { performance } = require('node:perf_hooks');
 
-if (isMainThread) {
+if (!isMainThread) {
+  // Another thread of the service (the worker's workflow thread): how long its event loop has been busy, every 500 ms.
+  const file = `${tmpdir()}/per-user-db-bridge-trace/${process.pid}.jsonl`;
+  mkdirSync(dirname(file), { recursive: true });
+  setInterval(() => {
+    const { active } = performance.eventLoopUtilization();
+    appendFileSync(
+      file,
+      JSON.stringify({ t: performance.timeOrigin + performance.now(), ev: 'busy', threadId, active }) + '\n',
+    );
+  }, 500).unref();
+} else {
   const dir = `${tmpdir()}/per-user-db-bridge-trace`;
   mkdirSync(dir, { recursive: true });
   const file = `${dir}/${process.pid}.jsonl`;

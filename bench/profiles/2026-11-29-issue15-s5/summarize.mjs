@@ -82,6 +82,19 @@ for (const run of byRun.values()) {
   add('activations after the Clerk task', later.length);
 }
 
+// The workflow thread's busy time per run, between the first provisioning run's start and the last one's end.
+const busy = events.filter((e) => e.ev === 'busy');
+const runTimes = [...byRun.values()]
+  .filter((run) => run.some((e) => e.workflowId?.startsWith('provision-db-')))
+  .map((run) => [run[0].t, run.at(-1).t]);
+if (busy.length && runTimes.length) {
+  const from = Math.min(...runTimes.map(([t]) => t));
+  const to = Math.max(...runTimes.map(([, t]) => t));
+  const activeAt = (t) => busy.filter((b) => b.t <= t).at(-1)?.active ?? 0;
+  const perRun = (activeAt(to) - activeAt(from)) / runTimes.length;
+  console.log(`workflow thread busy per run: ${perRun.toFixed(1)} ms (${runTimes.length} runs, every 500 ms sample)`);
+}
+
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
