@@ -51,6 +51,7 @@ interface Options {
   burstUsers?: number;
   duplicateEvery: number;
   rate?: number;
+  sustainedRate?: number;
   duration?: number;
   connections: number;
   tenants?: number;
@@ -79,6 +80,11 @@ const program = new Command('bench')
   .option('--burst-users <n>', 'burst: sign-ups posted at once (default 500; quick 40)', whole)
   .option('--duplicate-every <n>', 'burst: every n-th sign-up is posted twice', whole, 5)
   .option('--rate <n>', 'ack: requests per second (default 200; quick 100)', whole)
+  .option(
+    '--sustained-rate <n>',
+    'ack: a second distinct-users phase at a rate this machine sustains (default 50; quick 25)',
+    whole,
+  )
   .option('--duration <s>', 'ack: seconds per run (default 20; quick 3)', whole)
   .option('--connections <n>', 'ack: HTTP connections (enough that a slow answer does not lower the rate)', whole, 50)
   .option('--tenants <n>', 'fleet: tenant databases migrated (default 1000; quick 40)', whole)
@@ -144,6 +150,7 @@ async function runBench(chosen: ScenarioName[], options: Options): Promise<void>
     ack: (s) =>
       runAck(s, {
         rate: options.rate ?? (q ? 100 : 200),
+        sustainedRate: options.sustainedRate ?? (q ? 25 : 50),
         durationSeconds: options.duration ?? (q ? 3 : 20),
         connections: options.connections,
       }),

@@ -19,6 +19,8 @@ export const faultSettingsSchema = z.strictObject({
   tooManyRequestsRetryAfterSeconds: z.number().int().min(0).optional(),
   /** Share (0–1) of /v1 requests answered 500, without doing anything. */
   serverErrorShare: share.optional(),
+  /** /v1 requests are held unanswered while this is true (a Clerk that hangs); lifting it lets them through. */
+  hang: z.boolean().optional(),
   /** Clerk's per-user limit on PATCH/PUT metadata; on by default as in Clerk, `false` turns it off. */
   userMetadataLimit: z.union([userMetadataLimitSchema, z.literal(false)]).optional(),
 });
@@ -30,6 +32,7 @@ const DEFAULTS: Settings = {
   tooManyRequestsShare: 0,
   tooManyRequestsRetryAfterSeconds: 1,
   serverErrorShare: 0,
+  hang: false,
   userMetadataLimit: { writes: 10, windowMs: 10_000 },
 };
 
@@ -40,6 +43,8 @@ export interface FaultStats {
   requestTimes: number[];
   injectedTooManyRequests: number;
   injectedServerErrors: number;
+  /** Requests held by `hang` (counted when they arrive). */
+  heldRequests: number;
   /** Metadata writes refused by the per-user limit: 0 means the client never exceeded it. */
   userMetadataLimitRefusals: number;
   /** Per user, when each metadata write the limit let through arrived (ms since the epoch). */
@@ -51,10 +56,12 @@ export class FaultInjector {
   private settings: Settings = { ...DEFAULTS };
   private readonly writes = new Map<string, number[]>();
   private readonly requestTimes: number[] = [];
+  private readonly held = new Set<() => void>();
   private readonly counts = {
     requests: 0,
     injectedTooManyRequests: 0,
     injectedServerErrors: 0,
+    heldRequests: 0,
     userMetadataLimitRefusals: 0,
   };
 
@@ -66,12 +73,20 @@ export class FaultInjector {
     const parsed = parseSettings(faultSettingsSchema, settings, 'faults');
     const given = Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== undefined));
     this.settings = { ...this.settings, ...given };
+    if (!this.settings.hang) {
+      for (const release of this.held) release();
+      this.held.clear();
+    }
   }
 
-  /** Called for every authenticated /v1 request; throws the injected error, if any. */
-  onRequest(): void {
+  /** Called for every authenticated /v1 request; throws the injected error, if any, or holds it while hanging. */
+  async onRequest(): Promise<void> {
     this.counts.requests += 1;
     this.requestTimes.push(Date.now());
+    if (this.settings.hang) {
+      this.counts.heldRequests += 1;
+      await new Promise<void>((release) => this.held.add(release));
+    }
     if (Math.random() < this.settings.tooManyRequestsShare) {
       this.counts.injectedTooManyRequests += 1;
       throw tooManyRequests(this.settings.tooManyRequestsRetryAfterSeconds);

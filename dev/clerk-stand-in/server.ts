@@ -17,8 +17,8 @@ function decodePathId(raw: string | undefined): string {
 export interface ServerDeps {
   routes: Route[];
   secretKey: string;
-  /** Called for each authenticated Backend API request; throws to inject a fault. */
-  beforeBackendApi(): void;
+  /** Called for each authenticated Backend API request; throws to inject a fault, or holds the request. */
+  beforeBackendApi(): Promise<void>;
   logger?: Logger;
 }
 
@@ -38,7 +38,7 @@ async function answer(
   for (const route of deps.routes) {
     const match = route.method === request.method ? route.path.exec(url.pathname) : null;
     if (!match) continue;
-    if (route.backendApi) deps.beforeBackendApi();
+    if (route.backendApi) await deps.beforeBackendApi();
     return route.handle({ request, id: decodePathId(match[1]), query: url.searchParams });
   }
   throw notFound(`There is no ${request.method} ${url.pathname} in the Clerk stand-in.`);

@@ -63,8 +63,9 @@ export function createFleetActivities({
     }
   }
 
-  async function migrate(tenant: TenantDatabase): Promise<TenantMigration> {
-    const result = await applyMigrations(await provider.adminConnection(tenant), migrations);
+  /** `signal`: the activity's cancel (a worker shutting down past its grace time) stops the migration's SQL. */
+  async function migrate(tenant: TenantDatabase, signal: AbortSignal): Promise<TenantMigration> {
+    const result = await applyMigrations(await provider.adminConnection(tenant), migrations, { signal });
     return {
       fromVersion: result.fromVersion,
       toVersion: result.toVersion,
@@ -124,7 +125,7 @@ export function createFleetActivities({
      */
     migrateTenant: async (input: { tenant: TenantDatabase; targetVersion: number }): Promise<TenantMigration> => {
       refuseIfBehind(input.targetVersion);
-      return whileHeartbeating(() => migrate(input.tenant));
+      return whileHeartbeating((signal) => migrate(input.tenant, signal));
     },
 
     /**

@@ -34,12 +34,12 @@ function failedOutcome(error: unknown): TenantOutcome<never> {
  * attempt after a dead worker (or a timeout) starts after the last tenant the server heard of instead of
  * redoing the batch. A tenant's outcome is handed over at once when the last hand-over is older than the
  * worker's heartbeat throttle (the periodic heartbeat carries it otherwise): each hand-over encodes every
- * outcome so far, which the worker would mostly drop unsent. Work interrupted by the activity's cancellation (a
- * worker shutting down) leaves as the cancellation, not as the tenant's failure.
+ * outcome so far, which the worker would mostly drop unsent. `work` gets the activity's cancellation signal;
+ * work interrupted by it (a worker shutting down) leaves as the cancellation, not as the tenant's failure.
  */
 export async function forEachTenant<Tenant, T>(
   tenants: readonly Tenant[],
-  work: (tenant: Tenant) => Promise<T>,
+  work: (tenant: Tenant, signal: AbortSignal) => Promise<T>,
 ): Promise<TenantOutcome<T>[]> {
   const context = Context.current();
   const outcomes = recordedOutcomes<T>(context, tenants.length);
@@ -47,7 +47,7 @@ export async function forEachTenant<Tenant, T>(
   return whileHeartbeating(
     async (signal) => {
       for (const tenant of tenants.slice(outcomes.length)) {
-        const outcome = await work(tenant).then(
+        const outcome = await work(tenant, signal).then(
           (result): TenantOutcome<T> => ({ ok: true, result }),
           (error: unknown) => {
             if (signal.aborted) throw error;

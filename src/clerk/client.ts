@@ -5,9 +5,57 @@ import type { DatabaseMetadata } from '../domain/index.js';
 export type { ClerkClient };
 export type { DatabaseMetadata };
 
-/** The Clerk Backend API through the official SDK; `apiUrl` points it at the local stand-in. */
-export function createClerkApi(options: { secretKey: string; apiUrl?: string }): ClerkClient {
-  return createClerkClient({ secretKey: options.secretKey, apiUrl: options.apiUrl, telemetry: { disabled: true } });
+/**
+ * How long one Backend API call may take: inside the Clerk activities' 15 s start-to-close, so a Clerk that hangs
+ * fails the attempt with our own transient error (retried) rather than a timeout, and the receiver's status and
+ * demo routes answer.
+ */
+export const CLERK_REQUEST_DEADLINE_MS = 10_000;
+
+/**
+ * The Clerk Backend API through the official SDK; `apiUrl` points it at the local stand-in. Every `users` call
+ * fails with ClerkTimeoutError after `deadlineMs`. The SDK takes neither a signal nor a fetch of its own (3.x
+ * fetches through the global one), so the request itself is abandoned, not aborted: its socket stays open until
+ * Clerk answers or Node's fetch gives up (headers timeout, 5 min).
+ */
+export function createClerkApi(options: { secretKey: string; apiUrl?: string; deadlineMs?: number }): ClerkClient {
+  const clerk = createClerkClient({
+    secretKey: options.secretKey,
+    apiUrl: options.apiUrl,
+    telemetry: { disabled: true },
+  });
+  const deadlineMs = options.deadlineMs ?? CLERK_REQUEST_DEADLINE_MS;
+  const users = new Proxy(clerk.users, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) =>
+        withDeadline(Promise.resolve(value.apply(target, args)), deadlineMs, `users.${String(key)}`);
+    },
+  });
+  return new Proxy(clerk, {
+    get: (target, key, receiver) => (key === 'users' ? users : Reflect.get(target, key, receiver)),
+  });
+}
+
+/** Clerk did not answer within the deadline: transient, a retry may find it answering. */
+export class ClerkTimeoutError extends Error {
+  override name = 'ClerkTimeoutError';
+}
+
+async function withDeadline<T>(call: Promise<T>, deadlineMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ClerkTimeoutError(`Clerk did not answer ${what} within ${deadlineMs} ms`)),
+      deadlineMs,
+    );
+  });
+  try {
+    return await Promise.race([call, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class ClerkUserNotFoundError extends Error {

@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import {
@@ -73,10 +74,23 @@ async function migrateOneTenant({ config, client }: Session, userId: string, opt
     const result = await workflowOutcome<TenantMigrationResult>(handle, `Migrating ${userId}`);
     print(result, options.json, () => formatTenantResult(result));
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
+    process.stderr.write(`${isClerkUserGone(error) ? orphanMessage(userId) : (error as Error).message}\n`);
     process.exitCode = 1;
   }
 }
+
+/** Somewhere in the failure's causes, Clerk answered that the user does not exist. */
+function isClerkUserGone(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ApplicationFailure && cause.type === 'ClerkUserNotFound') return true;
+  }
+  return false;
+}
+
+/** Clerk is written only after the migration committed, so a user gone from Clerk leaves a migrated orphan. */
+const orphanMessage = (userId: string) =>
+  `Clerk has no user ${userId} (deleted): the tenant database was migrated, but its schemaVersion could not be ` +
+  `recorded on the user. The database is an orphan: run \`per-user-db reconcile\` to review and remove it.`;
 
 /**
  * `per-user-db migrate` (start a rollout and watch it), `migrate --user <id>` (one tenant now), and

@@ -64,6 +64,9 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
     connectionString: adminUrl,
     max: poolSize ?? 4,
     application_name: 'per-user-db',
+    // Awaited before the pool hands the session out, so no statement of ours is queued behind it: node-postgres
+    // deprecates a query sent to a busy client (pg 9 refuses it). A failure ends the session and fails the checkout.
+    onConnect: (client) => client.query(ADMIN_SEARCH_PATH),
     ...(timeouts && {
       connectionTimeoutMillis: timeouts.connectMs,
       statement_timeout: timeouts.statementMs,
@@ -73,8 +76,6 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
   // An idle admin connection that breaks (server restart) is discarded by the pool; without a listener the
   // 'error' event would crash the worker.
   pool.on('error', () => undefined);
-  // Queued before any statement of ours on the new session; a failure here fails that statement too.
-  pool.on('connect', (client) => void client.query(ADMIN_SEARCH_PATH).catch(() => undefined));
 
   let preparing: Promise<void> | undefined;
   /** Start-up, once per provider (again after a failure): checks and hardens the server, converges tenants. */

@@ -40,6 +40,10 @@ const PUBLIC_DIR = fileURLToPath(new URL('../../src/webhook/public', import.meta
 export function createApp({ config, temporal, logger, clerk, tenants }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag on our JSON answers: webhook answers are never revalidated, status answers carry a session and are
+  // polled for changes, and hashing each one cost ~10 % of a bare Express request
+  // (bench/profiles/2026-11-29-issue15-s5/receiver.md). The demo page's files keep theirs (express.static's own).
+  app.set('etag', false);
   // Plain Svix, or Hookdeck's signature plus Clerk's when HOOKDECK_WEBHOOK_SECRET is set.
   const verify = createWebhookVerifier({
     svixSecret: config.clerk.webhookSigningSecret,

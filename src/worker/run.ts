@@ -1,5 +1,5 @@
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { mapActivityFailures } from '../activities/failures.js';
 import { BATCH_HEARTBEAT_EVERY_MS } from '../activities/heartbeat.js';
 import { createActivities } from '../activities/index.js';
@@ -46,14 +46,42 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   const logger = options.logger ?? createLogger(config.logLevel, 'worker');
   const { connectionOptions, namespace } = temporalConnectConfig(config);
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions));
+  const opened: Opened = { closers: options.connection ? [] : [() => connection.close()], workers: [] };
+  try {
+    return await startWorkers(config, options, { logger, connection, namespace }, opened);
+  } catch (error) {
+    await Promise.all(opened.workers.map(stopUnstarted));
+    await closeInReverse(opened.closers).catch((closeError: unknown) =>
+      logger.warn({ err: closeError }, 'closing what a failed start had opened'),
+    );
+    throw error;
+  }
+}
+
+/**
+ * What start-up has opened so far: closed in reverse once the workers stop, or at once when a later step fails
+ * (a bad option, the server gone), so a failed start leaves no connection, pool or worker thread behind.
+ */
+interface Opened {
+  closers: Array<() => Promise<unknown>>;
+  /** Created, not yet running. */
+  workers: Worker[];
+}
+
+async function startWorkers(
+  config: WorkerConfig,
+  options: RunWorkerOptions,
+  { logger, connection, namespace }: { logger: Logger; connection: NativeConnection; namespace: string },
+  opened: Opened,
+): Promise<RunningWorker> {
   // Preflight: without our search attributes every run start and status upsert fails; refuse to start, and say how.
   const attributes = await checkSearchAttributes(connection, namespace);
   if (attributes.missing.length) {
     logger.error({ ...attributes, namespace }, missingSearchAttributesMessage(attributes));
-    if (!options.connection) await connection.close();
     throw new Error(`${missingSearchAttributesMessage(attributes)}:\n  ${attributes.fix.join('\n  ')}`);
   }
   const provider = await createProvider(config.provider);
+  opened.closers.push(() => provider.close());
   // Refuses to start on a server unsafe for tenants. A server that is down or refuses the credentials is not
   // a reason to stop: every provider call awaits the check again, and activities retry or fail as they do.
   await provider.ready?.().catch((error: unknown) => {
@@ -83,6 +111,7 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   });
 
   const tracing = await startTracing(config.otlpEndpoint, 'per-user-db-worker');
+  if (tracing) opened.closers.push(() => tracing.flush());
   // Tracing outermost, so a RunActivity span covers the whole attempt.
   const activityInterceptors = [
     ...(tracing ? [tracing.activityInterceptors] : []),
@@ -91,7 +120,12 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   ];
   const code = options.workflowCode ?? workflowCode();
   logger.info(code, 'prebuilt' in code ? 'workflow code: prebuilt bundle' : 'workflow code: bundling the sources');
-  const main = await Worker.create({
+  const create = async (workerOptions: WorkerOptions) => {
+    const worker = await Worker.create(workerOptions);
+    opened.workers.push(worker);
+    return worker;
+  };
+  const main = await create({
     connection,
     namespace,
     taskQueue,
@@ -115,7 +149,7 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     maxHeartbeatThrottleInterval: BATCH_HEARTBEAT_EVERY_MS,
     ...shutdown,
   });
-  const clerkWorker = await Worker.create({
+  const clerkWorker = await create({
     connection,
     namespace,
     taskQueue: clerkTaskQueue,
@@ -124,7 +158,7 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     maxTaskQueueActivitiesPerSecond: clerkRatePerSecond,
     ...shutdown,
   });
-  const clerkBulkWorker = await Worker.create({
+  const clerkBulkWorker = await create({
     connection,
     namespace,
     taskQueue: clerkBulkTaskQueue,
@@ -142,6 +176,7 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
           { port: metricsPort, host: metricsHost },
           { registry: workerRegistry, merge: options.sdkMetricsUrl, logger },
         );
+  if (metrics) opened.closers.push(() => metrics.close());
   logger.info(
     {
       taskQueue,
@@ -169,10 +204,7 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
     }),
   );
   const done = Promise.allSettled(runs).then(async (results) => {
-    await provider.close();
-    await metrics?.close();
-    await tracing?.flush();
-    if (!options.connection) await connection.close();
+    await closeInReverse(opened.closers);
     logger.info('worker stopped');
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
@@ -184,4 +216,23 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
       await done;
     },
   };
+}
+
+/**
+ * A created Worker holds its threads and a reference on the connection (which then refuses to close) until it
+ * has run; the SDK's only way to release them is to run it and stop it at once.
+ */
+async function stopUnstarted(worker: Worker): Promise<void> {
+  const running = worker.run();
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+  await running;
+}
+
+/** Runs every closer, the last opened first, each after the previous one settled; throws the first failure. */
+async function closeInReverse(closers: ReadonlyArray<() => Promise<unknown>>): Promise<void> {
+  let failure: { reason: unknown } | undefined;
+  for (const close of [...closers].reverse()) {
+    await close().catch((reason: unknown) => (failure ??= { reason }));
+  }
+  if (failure) throw failure.reason;
 }

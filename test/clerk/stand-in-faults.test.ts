@@ -3,6 +3,9 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ApplicationFailure } from '@temporalio/common';
+import { toActivityFailure } from '../../src/activities/failures.js';
+import { clerkUserExists, ClerkTimeoutError, createClerkApi } from '../../src/clerk/client.js';
 import { apiError, SECRET_KEY, standInWithClient, uniqueEmail } from './stand-in-helpers.js';
 
 describe('Clerk stand-in: injected faults and the per-user metadata limit', () => {
@@ -116,6 +119,27 @@ describe('Clerk stand-in: injected faults and the per-user metadata limit', () =
     socket.destroy();
     assert.equal(standIn.faultStats().metadataWritesByUser[user.id], undefined);
     assert.deepEqual((await clerk.users.getUser(user.id)).publicMetadata, {});
+  });
+
+  test('a hanging Clerk holds requests until lifted; our adapter gives up at its deadline, retryably', async () => {
+    const { standIn, clerk } = await standInWithClient();
+    const user = await clerk.users.createUser({ emailAddress: [uniqueEmail()] });
+    const ours = createClerkApi({ secretKey: SECRET_KEY, apiUrl: standIn.url, deadlineMs: 200 });
+    standIn.setFaults({ hang: true });
+    const held = clerk.users.getUser(user.id);
+    const timedOut = await clerkUserExists(ours, user.id).then(
+      () => assert.fail('expected the call to a hanging Clerk to fail'),
+      (error: unknown) => error,
+    );
+    assert.ok(timedOut instanceof ClerkTimeoutError, String(timedOut));
+    assert.match(timedOut.message, /did not answer users\.getUser within 200 ms/);
+    const failure = toActivityFailure(timedOut);
+    assert.ok(!(failure instanceof ApplicationFailure && failure.nonRetryable), 'a timeout is retried');
+    assert.equal(standIn.faultStats().heldRequests, 2);
+
+    standIn.setFaults({ hang: false });
+    assert.equal((await held).id, user.id, 'a held request is answered once the hang is lifted');
+    assert.equal(await clerkUserExists(ours, user.id), true);
   });
 
   test('fault settings are validated', async () => {

@@ -14,6 +14,7 @@ import { createClerkApi } from '../../src/clerk/client.js';
 import { createPostgresProvider } from '../../src/providers/postgres.js';
 import { tenantDatabaseName } from '../../src/providers/tenant-names.js';
 import type { DatabaseProvider } from '../../src/providers/types.js';
+import type { Migration } from '../../src/migrations/index.js';
 import type { FleetReport } from '../../src/workflows/fleet-migration-state.js';
 import { cliProcesses, createV1Tenant, fleetCliEnv, mapLimit } from '../helpers/fleet.js';
 import { fleetRelease } from '../helpers/worker-env.js';
@@ -29,6 +30,8 @@ describe('fleet migration: a tenant whose Clerk user is gone', () => {
   let env: Record<string, string>;
   let userIds: string[] = [];
   let gone: string;
+  let clerk: ReturnType<typeof createClerkApi>;
+  let v1: Migration[];
   const { runCli, startWorker, killAll } = cliProcesses(() => env);
 
   before(async () => {
@@ -38,7 +41,9 @@ describe('fleet migration: a tenant whose Clerk user is gone', () => {
     standIn = await startClerkStandIn({ secretKey });
     const passwordSecret = randomToken(32);
     provider = createPostgresProvider({ adminUrl: postgres.url, passwordSecret, region: 'local', poolSize: 4 });
-    const { migrationsDir, v1 } = await fleetRelease('fleet-orphans');
+    const release = await fleetRelease('fleet-orphans');
+    const { migrationsDir } = release;
+    v1 = release.v1;
     env = fleetCliEnv(
       {
         databaseUrl: postgres.url,
@@ -50,7 +55,7 @@ describe('fleet migration: a tenant whose Clerk user is gone', () => {
       migrationsDir,
     );
     const workerStarting = startWorker();
-    const clerk = createClerkApi({ secretKey, apiUrl: standIn.url });
+    clerk = createClerkApi({ secretKey, apiUrl: standIn.url });
     userIds = await mapLimit(Array.from({ length: TENANTS }), 5, () => createV1Tenant(clerk, provider, v1));
     // The user deleted in Clerk while the deprovisioning never ran: the database is left behind.
     gone = userIds[2]!;
@@ -64,6 +69,19 @@ describe('fleet migration: a tenant whose Clerk user is gone', () => {
     await standIn?.stop();
     await postgres?.stop();
   });
+
+  async function schemaVersions(userId: string): Promise<number[]> {
+    const admin = new pg.Client({ ...parseIntoClientConfig(postgres.url), database: tenantDatabaseName(userId) });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ version: number }>(
+        'SELECT version FROM per_user_db_schema_migrations ORDER BY version',
+      );
+      return rows.map((r) => r.version);
+    } finally {
+      await admin.end();
+    }
+  }
 
   test('the tenant is migrated and reported as an orphan, pointing at reconcile; no failure, exit code 0', async () => {
     // --max-failures 1: were the orphan a failure, it would count toward the auto-pause.
@@ -81,16 +99,7 @@ describe('fleet migration: a tenant whose Clerk user is gone', () => {
     assert.equal(report.orphans, 1);
     assert.deepEqual(report.orphanUserIds, [gone]);
 
-    const admin = new pg.Client({ ...parseIntoClientConfig(postgres.url), database: tenantDatabaseName(gone) });
-    await admin.connect();
-    const { rows } = await admin.query<{ version: number }>(
-      'SELECT version FROM per_user_db_schema_migrations ORDER BY version',
-    );
-    await admin.end();
-    assert.deepEqual(
-      rows.map((r) => r.version),
-      [1, 2],
-    );
+    assert.deepEqual(await schemaVersions(gone), [1, 2]);
 
     const status = await runCli(['migrate', 'status']);
     assert.equal(status.code, 0, status.stderr);
@@ -100,5 +109,19 @@ describe('fleet migration: a tenant whose Clerk user is gone', () => {
       /1 orphaned databases \(Clerk user gone\): run `per-user-db reconcile` to review\/remove them/,
     );
     assert.ok(status.stdout.includes(gone), status.stdout);
+  });
+
+  test('migrate --user for it: exit 1 saying the database was migrated but Clerk has no such user, and what to do', async () => {
+    const orphan = await createV1Tenant(clerk, provider, v1);
+    await clerk.users.deleteUser(orphan);
+    const result = await runCli(['migrate', '--user', orphan]);
+    assert.equal(result.code, 1, result.stdout);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^Clerk has no user ${orphan} \\(deleted\\): the tenant database was migrated, .*run \`per-user-db reconcile\``,
+      ),
+    );
+    assert.deepEqual(await schemaVersions(orphan), [1, 2]);
   });
 });

@@ -1,11 +1,13 @@
 /**
  * Start-up preflight against a fresh namespace that lacks our search attributes: the worker refuses to start
  * and names the commands that create them; the receiver's /readyz answers 503 with the reason until they exist.
+ * A start that fails after creating a Worker shuts down what it created.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
+import { extractReferenceHolders } from '@temporalio/worker/lib/connection.js';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/index.js';
 import { startWebhookServer, type WebhookServer } from '../../src/webhook/server.js';
@@ -74,5 +76,23 @@ describe('preflight: a namespace without our search attributes', () => {
       searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, KEYWORD])),
     });
     await eventually(async () => (await readyz()).status === 200, '/readyz green once they exist', 30_000);
+  });
+});
+
+describe('a start that fails after the first Worker was created', () => {
+  let p: Pipeline;
+  before(async () => {
+    p = await startPipeline({ withoutWorker: true });
+  });
+  after(() => p.stop());
+
+  test('shuts that Worker down: nothing holds the connection any more', async () => {
+    const connection = p.temporal.nativeConnection;
+    const holders = () => extractReferenceHolders(connection).size;
+    const before = holders();
+    // A task queue name the SDK refuses: the main Worker is created, the Clerk queue's is not.
+    const config = { ...p.config, temporal: { ...p.config.temporal, clerkTaskQueue: '__temporal_refused' } };
+    await assert.rejects(runWorker(config, { connection, logger: pino({ level: 'silent' }) }), /reserved prefix/);
+    assert.equal(holders(), before, 'a Worker created by the failed start still holds the connection');
   });
 });

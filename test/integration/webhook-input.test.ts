@@ -54,6 +54,8 @@ describe('webhook input: every refusal has the documented status and shape, and 
     const answer = await p.postEvent(userCreatedEvent(userId));
     assert.equal(answer.status, 202, JSON.stringify(answer.body));
     assert.equal(answer.body.workflowId, `provision-db-${userId}`);
+    // Nothing revalidates a webhook answer: no ETag is computed for it.
+    assert.equal(answer.headers.get('etag'), null);
     assert.equal(await provisioningExists(p.temporal.client, userId), true);
   });
 
@@ -179,5 +181,12 @@ describe('webhook input: every refusal has the documented status and shape, and 
     assertError(await get('not-a-user'), 400, 'invalid_user_id');
     assertError(await get('user_abc; DROP TABLE x'), 400, 'invalid_user_id');
     assertError(await get(newUserId()), 403, 'forbidden');
+  });
+
+  test('the demo page keeps its ETag: express.static makes its own', async () => {
+    const res = await fetch(`${p.receiver.url}/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('etag') ?? '', /^W\//);
+    await res.arrayBuffer();
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createPostgresProvider } from '../../src/providers/postgres.js';
 import { tenantConnectionConfig } from '../../src/providers/tenant-connection.js';
@@ -199,6 +200,47 @@ describe('postgres provider', () => {
     for (const db of all) {
       assert.match(db.name, /^tenant_user_[A-Za-z0-9]+$/);
       assert.deepEqual(db, { provider: 'postgres', name: db.name, region: REGION });
+    }
+  });
+
+  test('an abort that cancels on a new admin session sends nothing while that session is still being set up', async () => {
+    // node-postgres warns once per process when a query is sent to a client still running another (pg 9 refuses
+    // it): the cancel's session was handed out with its search_path statement still queued.
+    const busyClientWarnings: string[] = [];
+    const onWarning = (warning: Error) => {
+      if (/already executing a query/.test(warning.message)) busyClientWarnings.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    // Its own provider: ready() leaves it one idle session, which the create takes, so the cancel opens another.
+    const fresh = createPostgresProvider({ adminUrl, passwordSecret, region: REGION });
+    await fresh.ready?.();
+    const userId = randomUserId();
+    const holder = new pg.Client(adminUrl);
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtextextended($1, 0))', [
+        tenantDatabaseName(userId),
+      ]);
+      const cancel = new AbortController();
+      const created = fresh.create(userId, { signal: cancel.signal }).then(
+        () => assert.fail('expected the cancelled create to fail'),
+        (error: unknown) => error as Error,
+      );
+      const blocked = async () => {
+        const { rows } = await holder.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE pg_catalog.pg_backend_pid() = ANY(pg_catalog.pg_blocking_pids(pid))',
+        );
+        return rows[0]!.n > 0;
+      };
+      while (!(await blocked())) await sleep(20);
+      cancel.abort();
+      assert.match((await created).message, /cancel/i);
+      await sleep(0); // 'warning' is emitted on the next tick
+      assert.deepEqual(busyClientWarnings, []);
+    } finally {
+      process.off('warning', onWarning);
+      await holder.end();
+      await fresh.close();
     }
   });
 });
