@@ -21,8 +21,11 @@ function localActivity(event: HistoryEvent): { type: string; completedAt: number
 /**
  * Where one provisioning run spent its time, from its Temporal history (server timestamps, ms): time workflow
  * tasks waited for the worker and ran (in total and task by task), per activity type the wait in its task
- * queue and the run itself, and per local activity type (`<type>.local`) its run inside the workflow task: from
- * the task's start, or the previous local activity's completion, to its own (the worker's clock, in its marker).
+ * queue and the run itself, and per local activity type (`<type>.local`) its run inside the workflow task. A
+ * marker's completion time is the workflow's time when the step was scheduled (the task's start, or the previous
+ * step's completion) plus the step's runtime as the worker's core measured it (handed to the activity code →
+ * its result back), so `.local` is that runtime, and `workflowTask<n>.besideLocal` the rest of the task's run:
+ * its hand-over to the worker, its activations, the steps' dispatch and the completion's way back.
  */
 export async function historyBreakdown(client: Client, workflowId: string): Promise<Record<string, number>> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
@@ -32,10 +35,13 @@ export async function historyBreakdown(client: Client, workflowId: string): Prom
   const add = (key: string, value: number) => (parts[key] = (parts[key] ?? 0) + value);
   let workflowTasks = 0;
   let localFrom = 0;
+  // A task's markers follow its WorkflowTaskCompleted event: its local activities' runtimes, by task.
+  const localByTask = new Map<number, number>();
   for (const event of events) {
     const local = localActivity(event);
     if (local) {
       add(`${local.type}.local`, local.completedAt - localFrom);
+      localByTask.set(workflowTasks, (localByTask.get(workflowTasks) ?? 0) + local.completedAt - localFrom);
       localFrom = local.completedAt;
     }
     // Each event carries exactly one attributes field, which names its type.
@@ -63,6 +69,10 @@ export async function historyBreakdown(client: Client, workflowId: string): Prom
         add(`${name}.run`, timeOf(event) - timeOf(started));
       }
     }
+  }
+  for (const [task, local] of localByTask) {
+    const run = parts[`workflowTask${task}.run`];
+    if (run !== undefined) add(`workflowTask${task}.besideLocal`, run - local);
   }
   const first = events[0];
   const last = events.at(-1);

@@ -38,15 +38,20 @@ export interface BundleOptions {
   logger?: Logger;
 }
 
-/** Bundles `workflows/index` with its interceptors (outcome metrics; spans with `tracing`), from src/ or dist/. */
+/**
+ * Bundles `workflows/index` with its interceptors (outcome metrics; spans with `tracing`), from src/ or dist/.
+ * Our workflow modules and the outcome interceptor are preloaded: evaluated once per workflow thread and shared by
+ * every run, instead of once per run in its first activation (the SDK's default for modules its runtime does not
+ * load itself). Safe because their module scope holds no run state: activity proxies, query and update
+ * definitions, constants (frozen by the SDK once shared). OpenTelemetry's interceptors stay per run.
+ */
 export function bundleWorkflowSources(workflowsIndex: string, { tracing = false, logger }: BundleOptions = {}) {
   const codeDir = join(dirname(workflowsIndex), '..');
+  const outcomeInterceptors = modulePath(codeDir, 'telemetry/workflow-interceptors');
   return bundleWorkflowCode({
     workflowsPath: workflowsIndex,
-    workflowInterceptorModules: [
-      modulePath(codeDir, 'telemetry/workflow-interceptors'),
-      ...(tracing ? [WORKFLOW_TRACING_MODULE] : []),
-    ],
+    workflowInterceptorModules: [outcomeInterceptors, ...(tracing ? [WORKFLOW_TRACING_MODULE] : [])],
+    preloadModules: [workflowsIndex, outcomeInterceptors],
     logger,
   });
 }

@@ -9,9 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { createContext, runInContext } from 'node:vm';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { PREBUILT_BUNDLE_FILE, tracingBundleFile, workflowBundle, workflowCode } from '../../src/worker/bundle.js';
+import {
+  bundleWorkflowSources,
+  PREBUILT_BUNDLE_FILE,
+  tracingBundleFile,
+  workflowBundle,
+  workflowCode,
+} from '../../src/worker/bundle.js';
 import { runWorker } from '../../src/worker/run.js';
 import { waitForReadyMetadata } from '../helpers/databases.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
@@ -42,6 +49,34 @@ describe('which workflow code the worker runs', () => {
 
   test('under tsx (src/, no bundle): the TypeScript sources', () => {
     assert.deepEqual(workflowCode(join(ROOT, 'src')), { sources: join(ROOT, 'src', 'workflows', 'index.ts') });
+  });
+});
+
+describe('our workflow modules are evaluated once per workflow thread, not once per run', () => {
+  test('a run started after the thread loaded the bundle evaluates none of its modules again', async () => {
+    const { code } = await bundleWorkflowSources(join(ROOT, 'src', 'workflows', 'index.ts'));
+    // How the SDK's reusable V8 context routes webpack's module cache (@temporalio/worker, reusable-vm.js):
+    // a module first required before any run exists is shared, any other is evaluated again in every run.
+    const shared = new Map<string | symbol, unknown>();
+    const perRun = new Map<string | symbol, unknown>();
+    let runStarted = false;
+    const moduleCache = new Proxy(
+      {},
+      {
+        get: (_, id) => shared.get(id) ?? perRun.get(id),
+        set: (_, id, module) => {
+          (runStarted ? perRun : shared).set(id, module);
+          return true;
+        },
+      },
+    );
+    const context = createContext({});
+    Object.defineProperty(context, '__webpack_module_cache__', { value: moduleCache });
+    runInContext(code, context);
+    runInContext('__TEMPORAL__.preloadModules()', context);
+    runStarted = true;
+    runInContext('__TEMPORAL__.importWorkflows(); __TEMPORAL__.importInterceptors()', context);
+    assert.deepEqual([...perRun.keys()], []);
   });
 });
 
