@@ -57,6 +57,11 @@ export interface ClerkApiSettings {
 export interface WorkerConfig extends CommonConfig, TelemetrySettings {
   /** The tenant schema: a folder of NNNN_name.sql files. */
   migrationsDir: string;
+  /**
+   * WORKFLOW_BUNDLE: a prebuilt workflow bundle (`scripts/bundle-workflows.ts` writes it and its tracing twin);
+   * unset = the build's (dist/), or the sources bundled at start under tsx.
+   */
+  workflowBundle?: string;
   clerk: ClerkApiSettings;
   provider: ProviderSettings;
   /** REGION_BY_COUNTRY: country → region for sign-ups by IP, before the built-in table (any provider). */
@@ -199,6 +204,7 @@ export const ROLES: { [R in ProcessRole]: Build<RoleConfigs[R]> } = {
   worker: (env, rawEnv, required) => ({
     ...common(env, rawEnv, required),
     migrationsDir: env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
+    workflowBundle: env.WORKFLOW_BUNDLE,
     metrics: { port: env.WORKER_METRICS_PORT, host: env.METRICS_HOST },
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     clerk: clerkApi(env, required, 'the worker records each database on the Clerk user'),

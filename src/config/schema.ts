@@ -202,6 +202,7 @@ export const envSchema = z.object({
   POSTGRES_REGIONS: parsedList(parsePostgresRegions),
   REGION_BY_COUNTRY: parsedList(parseRegionByCountry),
   MIGRATIONS_DIR: optionalString,
+  WORKFLOW_BUNDLE: optionalString,
   DATABASE_CONNECT_TIMEOUT: duration('10s'),
   DATABASE_STATEMENT_TIMEOUT: duration('1m'),
   DATABASE_LOCK_TIMEOUT: duration('30s'),

@@ -31,6 +31,15 @@ export function workflowCode(codeDir = CODE_DIR): WorkflowCode {
   return existsSync(prebuilt) ? { prebuilt } : { sources: modulePath(codeDir, 'workflows/index') };
 }
 
+/** WORKFLOW_BUNDLE when set, else `workflowCode()`. A path that is not there fails the start, saying which. */
+export function configuredWorkflowCode(bundlePath: string | undefined): WorkflowCode {
+  if (bundlePath === undefined) return workflowCode();
+  if (!existsSync(bundlePath)) {
+    throw new Error(`WORKFLOW_BUNDLE: no file at ${bundlePath} (scripts/bundle-workflows.ts writes one)`);
+  }
+  return { prebuilt: bundlePath };
+}
+
 export interface BundleOptions {
   /** Adds OpenTelemetry's workflow interceptors (spans); the build's bundle has none. */
   tracing?: boolean;

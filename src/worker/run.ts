@@ -18,7 +18,7 @@ import { startMetricsServer } from '../telemetry/metrics-server.js';
 import { sdkLogger } from '../telemetry/temporal-runtime.js';
 import { startTracing } from '../telemetry/tracing.js';
 import { recordActivityMetrics, workerRegistry, workflowOutcomeSinks } from '../telemetry/worker-metrics.js';
-import { workflowBundle, workflowCode, type WorkflowCode } from './bundle.js';
+import { configuredWorkflowCode, workflowBundle, type WorkflowCode } from './bundle.js';
 
 export interface RunningWorker {
   /** Resolves when both workers have stopped (after `shutdown()` or a fatal error). */
@@ -118,7 +118,7 @@ async function startWorkers(
     mapActivityFailures,
     recordActivityMetrics,
   ];
-  const code = options.workflowCode ?? workflowCode();
+  const code = options.workflowCode ?? configuredWorkflowCode(config.workflowBundle);
   logger.info(code, 'prebuilt' in code ? 'workflow code: prebuilt bundle' : 'workflow code: bundling the sources');
   const create = async (workerOptions: WorkerOptions) => {
     const worker = await Worker.create(workerOptions);

@@ -69,6 +69,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
     CLERK_RATE_LIMIT_PER_SECOND: '50',
     // No hourly reconciliation run in the middle of a test (tests of reconciliation turn it on themselves).
     RECONCILE_INTERVAL: 'off',
+    // The runner's bundle of the workflow code (test/run.ts), so this worker does not bundle it again.
+    ...(process.env.WORKFLOW_BUNDLE && { WORKFLOW_BUNDLE: process.env.WORKFLOW_BUNDLE }),
     ...options.env,
   };
   const config = loadConfig(rawEnv, 'worker');

@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import {
   bundleWorkflowSources,
+  configuredWorkflowCode,
   PREBUILT_BUNDLE_FILE,
   tracingBundleFile,
   workflowBundle,
@@ -38,6 +39,14 @@ describe('which workflow code the worker runs', () => {
     assert.deepEqual(workflowCode(dir), { sources: join(dir, 'workflows', 'index.js') });
     await writeFile(join(dir, PREBUILT_BUNDLE_FILE), '');
     assert.deepEqual(workflowCode(dir), { prebuilt: join(dir, PREBUILT_BUNDLE_FILE) });
+  });
+
+  test('WORKFLOW_BUNDLE: that file when it is there, a start that fails naming it when it is not', async () => {
+    const prebuilt = join(dir, 'configured-bundle.js');
+    assert.throws(() => configuredWorkflowCode(prebuilt), /WORKFLOW_BUNDLE: no file at .*configured-bundle\.js/);
+    await writeFile(prebuilt, '');
+    assert.deepEqual(configuredWorkflowCode(prebuilt), { prebuilt });
+    assert.deepEqual(configuredWorkflowCode(undefined), workflowCode());
   });
 
   test('with tracing on, the prebuilt tracing bundle: no bundling at start', async () => {
