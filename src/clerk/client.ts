@@ -1,6 +1,6 @@
 import { createClerkClient, type ClerkClient } from '@clerk/backend';
 import { isClerkAPIResponseError } from '@clerk/backend/errors';
-import type { DatabaseMetadata } from '../domain/index.js';
+import { withDeadline, type DatabaseMetadata } from '../domain/index.js';
 
 export type { ClerkClient };
 export type { DatabaseMetadata };
@@ -29,8 +29,13 @@ export function createClerkApi(options: { secretKey: string; apiUrl?: string; de
     get(target, key, receiver) {
       const value: unknown = Reflect.get(target, key, receiver);
       if (typeof value !== 'function') return value;
+      const what = `users.${String(key)}`;
       return (...args: unknown[]) =>
-        withDeadline(Promise.resolve(value.apply(target, args)), deadlineMs, `users.${String(key)}`);
+        withDeadline(
+          Promise.resolve(value.apply(target, args)),
+          deadlineMs,
+          () => new ClerkTimeoutError(`Clerk did not answer ${what} within ${deadlineMs} ms`),
+        );
     },
   });
   return new Proxy(clerk, {
@@ -41,21 +46,6 @@ export function createClerkApi(options: { secretKey: string; apiUrl?: string; de
 /** Clerk did not answer within the deadline: transient, a retry may find it answering. */
 export class ClerkTimeoutError extends Error {
   override name = 'ClerkTimeoutError';
-}
-
-async function withDeadline<T>(call: Promise<T>, deadlineMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ClerkTimeoutError(`Clerk did not answer ${what} within ${deadlineMs} ms`)),
-      deadlineMs,
-    );
-  });
-  try {
-    return await Promise.race([call, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export class ClerkUserNotFoundError extends Error {

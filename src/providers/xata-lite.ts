@@ -2,6 +2,7 @@ import { FetcherError, XataApiClient } from '@xata.io/client';
 import type { ClientConfig } from 'pg';
 import type { XataLiteSettings } from '../config/index.js';
 import { z } from 'zod';
+import { withDeadline } from '../domain/index.js';
 import { tenantDatabaseName, userIdFromTenantDatabaseName } from './tenant-names.js';
 import { abortableFetch, withRequestSignal } from './request-signal.js';
 import { xataError } from './xata-errors.js';
@@ -83,17 +84,11 @@ export function createXataLiteProvider(options: XataLiteProviderOptions): Databa
   const secrets = [apiKey];
 
   const call = async <T>(operation: string, schema: z.ZodType<T>, run: () => Promise<unknown>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new XataLiteTimeoutError(operation, timeoutMs)), timeoutMs);
-    });
     let body: unknown;
     try {
-      body = await Promise.race([run(), timeout]);
+      body = await withDeadline(run(), timeoutMs, () => new XataLiteTimeoutError(operation, timeoutMs));
     } catch (error) {
       throw toProviderError(operation, error, secrets);
-    } finally {
-      clearTimeout(timer);
     }
     const result = schema.safeParse(body);
     if (!result.success) {
