@@ -128,7 +128,10 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
   /**
    * Runs one tenant's DDL on one admin session holding an advisory lock on the tenant's name, so concurrent
    * creates and drops of the same tenant (from any worker) take turns: PostgreSQL answers two concurrent
-   * ALTER ROLE or GRANT/REVOKE on one object with "tuple concurrently updated".
+   * ALTER ROLE or GRANT/REVOKE on one object with "tuple concurrently updated". The lock is the admin
+   * database's while roles are the server's, so workers on other admin databases of the same server (another
+   * deployment, a staging copy) do not take turns with ours: that answer is retried (every tenant step is
+   * idempotent).
    */
   async function lockedForTenant<T>(
     name: string,
@@ -144,7 +147,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Databa
         (sql, values) => pool.query(sql, values),
         async () => {
           await client.query('SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtextextended($1, 0))', [name]);
-          return work(client);
+          return retriedOnConcurrentUpdate(() => work(client));
         },
       );
       await client.query('SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtextextended($1, 0))', [name]);
@@ -315,6 +318,23 @@ async function runIfThere(client: pg.ClientBase, statement: string, missingCode:
   } catch (error) {
     if (codeOf(error) === missingCode) return false;
     throw error;
+  }
+}
+
+/** SQLSTATE XX000 is every internal error; only this message means "someone else changed the row first". */
+const CONCURRENT_UPDATE = 'tuple concurrently updated';
+const CONCURRENT_UPDATE_ATTEMPTS = 5;
+
+async function retriedOnConcurrentUpdate<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const raced = codeOf(error) === 'XX000' && (error as Error).message === CONCURRENT_UPDATE;
+      if (!raced || attempt === CONCURRENT_UPDATE_ATTEMPTS) throw error;
+      // The other session's statement commits within milliseconds; a jittered pause keeps retries apart.
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+    }
   }
 }
 

@@ -173,6 +173,36 @@ for (const server of ['PostgreSQL 15', 'PostgreSQL 18'] as const) {
       }
     });
 
+    test('providers on different admin databases of one server change the same tenant roles at once without failing', async () => {
+      // Roles belong to the server but advisory locks to one database, so providers started on different admin
+      // databases do not take turns; PostgreSQL answers two concurrent ALTER ROLE on one role with XX000
+      // "tuple concurrently updated".
+      const admins = await Promise.all(Array.from({ length: 6 }, () => adminDatabase()));
+      const userIds = Array.from({ length: 4 }, () => randomUserId());
+      const first = provider(admins[0]!.url);
+      for (const userId of userIds) await first.create(userId, {});
+      try {
+        // Every create sets the role's password and limits again. (The default limits: each provider converges
+        // every tenant of the server when it starts, test files beside this one included.)
+        await Promise.all(
+          admins.flatMap((admin) => {
+            const p = provider(admin.url);
+            return [1, 2].map(async () => {
+              for (const userId of userIds) await p.create(userId, {});
+            });
+          }),
+        );
+        const { rows } = await asSuperuser(
+          undefined,
+          'SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ANY($1) AND rolconnlimit = $2',
+          [userIds.map(tenantDatabaseName), DEFAULT_TENANT_LIMITS.connectionLimit],
+        );
+        assert.equal(rows[0]?.n, userIds.length);
+      } finally {
+        for (const userId of userIds) await first.drop(userId);
+      }
+    });
+
     test('POSTGRES_KEEP_PUBLIC_CONNECT leaves the admin database’s CONNECT grant alone', async () => {
       const admin = await adminDatabase();
       const privilege = async () =>
