@@ -323,7 +323,7 @@ async function runIfThere(client: pg.ClientBase, statement: string, missingCode:
 
 /** SQLSTATE XX000 is every internal error; only this message means "someone else changed the row first". */
 const CONCURRENT_UPDATE = 'tuple concurrently updated';
-const CONCURRENT_UPDATE_ATTEMPTS = 5;
+const CONCURRENT_UPDATE_ATTEMPTS = 10;
 
 async function retriedOnConcurrentUpdate<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -332,8 +332,9 @@ async function retriedOnConcurrentUpdate<T>(work: () => Promise<T>): Promise<T> 
     } catch (error) {
       const raced = codeOf(error) === 'XX000' && (error as Error).message === CONCURRENT_UPDATE;
       if (!raced || attempt === CONCURRENT_UPDATE_ATTEMPTS) throw error;
-      // The other session's statement commits within milliseconds; a jittered pause keeps retries apart.
-      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+      // The other session's statement commits within milliseconds; jittered, growing pauses keep retries apart
+      // (about 2.5 s in all before the tenth attempt).
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(500, 10 * 2 ** attempt)));
     }
   }
 }

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { DEFAULT_TENANT_LIMITS } from '../../src/providers/postgres-hardening.js';
@@ -173,33 +174,43 @@ for (const server of ['PostgreSQL 15', 'PostgreSQL 18'] as const) {
       }
     });
 
-    test('providers on different admin databases of one server change the same tenant roles at once without failing', async () => {
-      // Roles belong to the server but advisory locks to one database, so providers started on different admin
-      // databases do not take turns; PostgreSQL answers two concurrent ALTER ROLE on one role with XX000
-      // "tuple concurrently updated".
-      const admins = await Promise.all(Array.from({ length: 6 }, () => adminDatabase()));
-      const userIds = Array.from({ length: 4 }, () => randomUserId());
-      const first = provider(admins[0]!.url);
-      for (const userId of userIds) await first.create(userId, {});
+    test('a tenant role another admin database’s session changes at the same moment is still created', async () => {
+      // Roles belong to the server but advisory locks to one database, so a provider on another admin database of
+      // the server does not take turns with ours. Its ALTER ROLE … SET, held open here, makes ours wait on the
+      // role's settings row; once it commits PostgreSQL fails ours with XX000 "tuple concurrently updated".
+      const [ours, theirs] = await Promise.all([adminDatabase(), adminDatabase()]);
+      const p = provider(ours.url);
+      const userId = randomUserId();
+      const role = tenantDatabaseName(userId);
+      await p.create(userId, {});
       try {
-        // Every create sets the role's password and limits again. (The default limits: each provider converges
-        // every tenant of the server when it starts, test files beside this one included.)
-        await Promise.all(
-          admins.flatMap((admin) => {
-            const p = provider(admin.url);
-            return [1, 2].map(async () => {
-              for (const userId of userIds) await p.create(userId, {});
-            });
-          }),
+        await withClient(superuser(theirs.name), async (other) => {
+          await other.query('BEGIN');
+          await other.query(`ALTER ROLE ${pg.escapeIdentifier(role)} SET statement_timeout = 1000`);
+          const created = p.create(userId, {});
+          created.catch(() => undefined);
+          const waitsOnTheRole = async () =>
+            (
+              await asSuperuser(
+                undefined,
+                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
+                [ours.name],
+              )
+            ).rows[0]?.n === 1;
+          for (let waited = 0; !(await waitsOnTheRole()); waited += 20) {
+            assert.ok(waited < 30_000, 'our ALTER ROLE never waited on the role');
+            await sleep(20);
+          }
+          await other.query('COMMIT');
+          await created;
+        });
+        const shown = await withClient(
+          asTenant(ours.url, userId),
+          async (c) => (await c.query('SHOW statement_timeout')).rows,
         );
-        const { rows } = await asSuperuser(
-          undefined,
-          'SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ANY($1) AND rolconnlimit = $2',
-          [userIds.map(tenantDatabaseName), DEFAULT_TENANT_LIMITS.connectionLimit],
-        );
-        assert.equal(rows[0]?.n, userIds.length);
+        assert.deepEqual(shown, [{ statement_timeout: '30s' }]);
       } finally {
-        for (const userId of userIds) await first.drop(userId);
+        await p.drop(userId);
       }
     });
 
