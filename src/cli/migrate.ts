@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import {
@@ -12,7 +11,11 @@ import { workflowOutcome } from '../client/outcome.js';
 import type { ClientConfig } from '../config/index.js';
 import { latestVersion, loadMigrations, migrationFile } from '../migrations/index.js';
 import { clerkUserIdSchema } from '../domain/index.js';
-import { fleetMigrationWorkflowId, type TenantMigrationResult } from '../workflows/fleet-migration-state.js';
+import {
+  fleetMigrationWorkflowId,
+  isClerkUserGone,
+  type TenantMigrationResult,
+} from '../workflows/fleet-migration-state.js';
 import { formatTenantResult } from './migrate-display.js';
 import {
   addTuningOptions,
@@ -77,14 +80,6 @@ async function migrateOneTenant({ config, client }: Session, userId: string, opt
     process.stderr.write(`${isClerkUserGone(error) ? orphanMessage(userId) : (error as Error).message}\n`);
     process.exitCode = 1;
   }
-}
-
-/** Somewhere in the failure's causes, Clerk answered that the user does not exist. */
-function isClerkUserGone(error: unknown): boolean {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    if (cause instanceof ApplicationFailure && cause.type === 'ClerkUserNotFound') return true;
-  }
-  return false;
 }
 
 /** Clerk is written only after the migration committed, so a user gone from Clerk leaves a migrated orphan. */

@@ -2,7 +2,7 @@
  * The tenant rollouts' contract with their clients (CLI, Temporal UI): input, progress, report, handlers. Two
  * operations share it: the fleet migration (schema) and the credential rotation.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineUpdate } from '@temporalio/workflow';
 
 /** What every tenant rollout takes. */
 export interface RolloutInput {
@@ -212,4 +212,15 @@ export function formatDuration(seconds: number): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * Somewhere in the failure's causes, Clerk answered that the user does not exist: the tenant database is an
+ * orphan. (A rollout's failed Clerk write, or a one-tenant migration's failure as its client sees it.)
+ */
+export function isClerkUserGone(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ApplicationFailure && cause.type === 'ClerkUserNotFound') return true;
+  }
+  return false;
 }

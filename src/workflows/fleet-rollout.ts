@@ -1,7 +1,6 @@
 import {
   ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   log,
   patched,
@@ -21,6 +20,7 @@ import {
   describeProgress,
   FLEET_LIMITS,
   fleetProgressQuery,
+  isClerkUserGone,
   pauseFleetMigration,
   resumeFleetMigration,
   MAX_ERROR_CHARS,
@@ -106,15 +106,6 @@ export function failureMessage(error: unknown): string {
  * Clerk needs the new version when this rollout changed it: when this attempt applied something, or when an
  * earlier attempt may have (it died after committing). Tenants already up to date cost no Clerk write.
  */
-/** The Clerk write failed because the Clerk user is gone: the tenant database is an orphan. */
-export function isClerkUserGone(error: unknown): boolean {
-  return (
-    error instanceof ActivityFailure &&
-    error.cause instanceof ApplicationFailure &&
-    error.cause.type === 'ClerkUserNotFound'
-  );
-}
-
 export const clerkMayBeBehind = (result: TenantMigration) => result.applied.length > 0 || result.attempt > 1;
 
 /**

@@ -5,20 +5,18 @@
  * stand-in, the in-process worker.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { startFleetMigration } from '../../src/client/fleet-migration.js';
 import { startThrowawayPostgres, type EmbeddedPostgresHandle } from '../../dev/local/embedded-postgres.js';
-import { applyMigrations, loadMigrations } from '../../src/migrations/index.js';
+import { applyMigrations } from '../../src/migrations/index.js';
 import { createPostgresProvider } from '../../src/providers/postgres.js';
 import type { DatabaseProvider } from '../../src/providers/types.js';
 import { FLEET_DEFAULTS, fleetProgressQuery } from '../../src/workflows/fleet-migration-state.js';
 import { provisionWorkflowId } from '../../src/workflows/provision-state.js';
 import { waitForReadyMetadata } from '../helpers/databases.js';
 import { eventually, newUserId, randomToken, startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { fleetRelease } from '../helpers/worker-env.js';
 
 const TENANTS = 24;
 const SIGN_UPS = 3;
@@ -38,9 +36,7 @@ describe('Clerk bulk queue: sign-ups are not held up by a rollout', () => {
 
   before(async () => {
     postgres = await startThrowawayPostgres('bulk-queue');
-    const migrationsDir = await mkdtemp(join(tmpdir(), 'per-user-db-bulk-queue-migrations-'));
-    await copyFile('migrations/0001_init.sql', join(migrationsDir, '0001_init.sql'));
-    await copyFile('test/fixtures/migrations-fleet/0002_note_links.sql', join(migrationsDir, '0002_note_links.sql'));
+    const { migrationsDir, v1 } = await fleetRelease('bulk-queue');
     p = await startPipeline({
       env: {
         DATABASE_URL: postgres.url,
@@ -58,7 +54,6 @@ describe('Clerk bulk queue: sign-ups are not held up by a rollout', () => {
     });
     // The fleet at v1, made directly. Its users are not in Clerk (a Clerk user would send a webhook and be
     // provisioned at v2): each Clerk write of the rollout still takes its turn on the bulk queue, and fails 404.
-    const v1 = (await loadMigrations(migrationsDir)).slice(0, 1);
     for (let i = 0; i < TENANTS; i++) {
       const database = await provider.create(newUserId(), {});
       await applyMigrations(await provider.adminConnection(database), v1);
