@@ -81,12 +81,11 @@ async function assertCliFindsTheStack(dataDir: string, clerkUrl: string) {
   const cwd = await mkdtemp(join(tmpdir(), 'per-user-db-cli-'));
   after(() => rm(cwd, { recursive: true, force: true }));
   await symlink(dataDir, join(cwd, '.data'));
+  const elsewhere = await mkdtemp(join(tmpdir(), 'per-user-db-cli-'));
+  after(() => rm(elsewhere, { recursive: true, force: true }));
   const [status, list] = await Promise.all([
     cliWithOnly(cwd, {}, ['status', userId, '--json']),
-    cliWithOnly(await mkdtemp(join(tmpdir(), 'per-user-db-cli-')), { PER_USER_DB_ENV_FILE: envFile }, [
-      'list',
-      '--json',
-    ]),
+    cliWithOnly(elsewhere, { PER_USER_DB_ENV_FILE: envFile }, ['list', '--json']),
   ]);
   assert.equal(status.code, 0, status.stderr);
   const shown = JSON.parse(status.stdout) as DatabaseStatus;

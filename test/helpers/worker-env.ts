@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { copyFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,10 +28,12 @@ export function workerEnv({ databaseUrl, passwordSecret, clerk, taskQueue, tempo
 
 /**
  * The release a fleet migration rolls out, in a new folder named after `name`: the real 0001 plus the test
- * fixture's 0002. `v1` is 0001 alone, for making the fleet at v1.
+ * fixture's 0002, removed when the process exits. `v1` is 0001 alone, for making the fleet at v1.
  */
 export async function fleetRelease(name: string): Promise<{ migrationsDir: string; v1: Migration[] }> {
   const migrationsDir = await mkdtemp(join(tmpdir(), `per-user-db-${name}-migrations-`));
+  // Removed when the test file's process ends, whatever the file's hooks do (the worker reads it till then).
+  process.once('exit', () => rmSync(migrationsDir, { recursive: true, force: true }));
   await copyFile('migrations/0001_init.sql', join(migrationsDir, '0001_init.sql'));
   await copyFile('test/fixtures/migrations-fleet/0002_note_links.sql', join(migrationsDir, '0002_note_links.sql'));
   return { migrationsDir, v1: (await loadMigrations(migrationsDir)).slice(0, 1) };

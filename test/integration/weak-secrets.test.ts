@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
+
+// An empty folder for DATA_DIR: no local stack's settings. Nothing is written to it.
+const emptyDataDir = mkdtempSync(join(tmpdir(), 'weak-secrets-'));
+after(() => rmSync(emptyDataDir, { recursive: true, force: true }));
 
 /** The real CLI entry, as a deployment starts it; answers how it exited and what it printed. */
 function startCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
     // Only what the test sets: no .env, no local stack's settings (DATA_DIR points at an empty folder).
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: mkdtempSync(join(tmpdir(), 'weak-secrets-')), ...env },
+    env: { PATH: process.env.PATH ?? '', DATA_DIR: emptyDataDir, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

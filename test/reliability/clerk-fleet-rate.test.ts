@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { startClerkStandIn, type ClerkStandIn } from '../../dev/clerk-stand-in/index.js';
 import { startThrowawayPostgres, type EmbeddedPostgresHandle } from '../../dev/local/embedded-postgres.js';
@@ -35,7 +34,6 @@ describe('the Clerk rate limit holds for two workers, sign-ups and a rollout tog
   let standIn: ClerkStandIn;
   let clerk: ReturnType<typeof createClerkApi>;
   let taskQueue: string;
-  let migrationsDir: string;
   const workers: WorkerProcess[] = [];
 
   before(async () => {
@@ -47,7 +45,6 @@ describe('the Clerk rate limit holds for two workers, sign-ups and a rollout tog
     clerk = createClerkApi({ secretKey, apiUrl: standIn.url });
     taskQueue = `fleet-rate-${randomBytes(4).toString('hex')}`;
     const release = await fleetRelease('fleet-rate');
-    migrationsDir = release.migrationsDir;
     // The fleet at v1, made directly; not Clerk users, so each rollout write is one request answered 404.
     const provider = createPostgresProvider({ adminUrl: postgres.url, passwordSecret, region: 'local' });
     await mapLimit(Array.from({ length: TENANTS }), 4, async () => {
@@ -63,7 +60,7 @@ describe('the Clerk rate limit holds for two workers, sign-ups and a rollout tog
         taskQueue,
         temporal,
       }),
-      MIGRATIONS_DIR: migrationsDir,
+      MIGRATIONS_DIR: release.migrationsDir,
       CLERK_RATE_LIMIT_PER_SECOND: String(RATE),
       CLERK_BULK_RATE_LIMIT_PER_SECOND: String(BULK_RATE),
       RECONCILE_INTERVAL: 'off',
@@ -76,7 +73,6 @@ describe('the Clerk rate limit holds for two workers, sign-ups and a rollout tog
     await Promise.all(workers.map((w) => w.exited));
     await standIn?.stop();
     await postgres?.stop();
-    await rm(migrationsDir, { recursive: true, force: true });
   });
 
   test(`${SIGN_UPS} sign-ups during a ${TENANTS}-tenant rollout: Clerk sees at most the configured rate`, async (t) => {
