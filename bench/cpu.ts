@@ -17,8 +17,8 @@ export async function cpuMsOf(pid: number, { reaped = false } = {}): Promise<num
 }
 
 /**
- * The pid of a descendant of this process whose command name starts with `name` (the Temporal dev server: a
- * child in memory, a grandchild under its watchdog with a SQLite file).
+ * The pid of the topmost descendant of this process whose command name starts with `name` (the Temporal dev
+ * server: a child in memory, a grandchild under its watchdog with a SQLite file; PostgreSQL's postmaster).
  */
 export async function childPid(name: string): Promise<number | undefined> {
   const processes: Array<{ pid: number; ppid: number; comm: string }> = [];
@@ -40,7 +40,14 @@ export async function childPid(name: string): Promise<number | undefined> {
       }
     }
   }
-  return processes.find((p) => p.pid !== process.pid && ours.has(p.pid) && p.comm.startsWith(name))?.pid;
+  const named = (p: { comm: string }) => p.comm.startsWith(name);
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  // The topmost of its name: PostgreSQL's backends are the postmaster's children under the same name, and pids
+  // wrap (pid_max 32768 here), so a backend can come before the postmaster in /proc and end before it is read.
+  return processes.find((p) => {
+    const parent = byPid.get(p.ppid);
+    return p.pid !== process.pid && ours.has(p.pid) && named(p) && !(parent && named(parent));
+  })?.pid;
 }
 
 /** A process to watch: its pid, or its pid and whether its ended children count (see `cpuMsOf`). */
