@@ -19,7 +19,6 @@ program
   .command('worker')
   .description('run the Temporal worker (provisioning workflows and activities)')
   .action(async () => {
-    favourMemoryOverSpeed();
     const { runWorker } = await import('./worker/run.js');
     const { installTemporalRuntime } = await import('./telemetry/temporal-runtime.js');
     const config = loadConfig(environment(), 'worker');

@@ -3,10 +3,10 @@ import { InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/index.js';
 
 /**
- * For the long-running services (worker, receiver): V8 keeps its heaps close to what is live instead of letting
- * them grow up to 4× between full collections (README, "Performance": heaps near what is live). Set here, before the service's modules load,
- * so it holds however the process is started (image, `npx`, manifests); the flag is process-wide, so it covers
- * the worker's workflow thread too.
+ * For the receiver: V8 keeps its heaps close to what is live instead of letting them grow up to 4× between full
+ * collections (README, "Performance": heaps near what is live). Set here, before the service's modules load, so it
+ * holds however the process is started (image, `npx`, manifests). The worker does without: it meets its memory
+ * target either way, and the flag cost it ~15 % more CPU a sign-up (bench/profiles/2026-11-30-issue15-s6/).
  */
 export function favourMemoryOverSpeed(): void {
   setFlagsFromString('--optimize-for-size');
