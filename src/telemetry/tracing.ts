@@ -1,9 +1,9 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ClientInterceptors } from '@temporalio/client';
 import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
-import type { NextFunction, Request, Response } from 'express';
 
 export interface Tracing {
   /** Sends the spans still buffered (before a process stops). */
@@ -40,19 +40,22 @@ export const WORKFLOW_TRACING_MODULE = createRequire(import.meta.url).resolve(
 );
 
 /**
- * A SERVER span around a webhook request, active while it is handled, so the workflow start is its child.
- * Mounted after the body parser: its stream events would run outside the span's context.
+ * Runs `handle` in a SERVER span named `<method> <route>` (the route's pattern, not the path asked for), active
+ * while it runs, so the workflow start is its child; the span ends when the answer is sent. Start it once the body
+ * is read: the body stream's events would run outside the span's context.
  */
-export function traceRequest(req: Request, res: Response, next: NextFunction) {
-  const tracer = trace.getTracer('per-user-db');
-  const span = tracer.startSpan(`${req.method} ${req.route?.path ?? req.path}`, {
+export function traceRequest<T>(route: string, req: IncomingMessage, res: ServerResponse, handle: () => T): T {
+  const method = req.method ?? '';
+  const url = req.url ?? '';
+  const query = url.indexOf('?');
+  const span = trace.getTracer('per-user-db').startSpan(`${method} ${route}`, {
     kind: SpanKind.SERVER,
-    attributes: { 'http.request.method': req.method, 'url.path': req.path },
+    attributes: { 'http.request.method': method, 'url.path': query === -1 ? url : url.slice(0, query) },
   });
   res.once('finish', () => {
     span.setAttribute('http.response.status_code', res.statusCode);
     if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
   });
-  context.with(trace.setSpan(context.active(), span), next);
+  return context.with(trace.setSpan(context.active(), span), handle);
 }

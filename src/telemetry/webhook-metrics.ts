@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { Counter, Histogram, Registry } from 'prom-client';
 
 /** The receiver's metrics, served on WEBHOOK_METRICS_PORT. */
@@ -34,14 +34,13 @@ function outcomeOf(status: number): string {
   return 'error';
 }
 
-/** Counts every answer of the webhook route once it is sent, whichever branch sent it. */
-export function countWebhookRequests(_req: Request, res: Response, next: NextFunction) {
+/** Counts the webhook route's answer once it is sent, whichever branch sent it. */
+export function countWebhookRequests(res: ServerResponse): void {
   res.once('finish', () => {
     const outcome = outcomeOf(res.statusCode);
     requests.inc({ outcome, status: String(res.statusCode) });
     if (outcome === 'invalid_signature') signatureFailures.inc();
   });
-  next();
 }
 
 /** Times `start` (one workflow start against Temporal); the outcome is the start's, or `error`. */

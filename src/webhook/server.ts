@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { createClerkApi } from '../clerk/client.js';
@@ -10,7 +10,7 @@ import { startMetricsServer } from '../telemetry/metrics-server.js';
 import { startTracing } from '../telemetry/tracing.js';
 import { webhookRegistry } from '../telemetry/webhook-metrics.js';
 import { createTenantRouter } from '../tenant-router/index.js';
-import { createApp } from './app.js';
+import { createRequestListener } from './app.js';
 import { tenantBackends } from './tenant-backends.js';
 
 export interface WebhookServer {
@@ -41,11 +41,15 @@ export async function startWebhookServer(
           clerk: { secretKey: config.clerk.secretKey, apiUrl: config.clerk.apiUrl },
         })
       : undefined;
-  const app = createApp({ config, temporal, logger, clerk, tenants });
+  const server = createServer(createRequestListener({ config, temporal, logger, clerk, tenants }));
   const host = options.host ?? '0.0.0.0';
   const { drainMs } = config;
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, host, (error?: Error) => (error ? reject(error) : resolve(s)));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

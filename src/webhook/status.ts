@@ -6,10 +6,8 @@ import { clerkUserId } from '../clerk/events.js';
 import { databaseStatus, type DatabaseStatus } from '../client/status.js';
 import type { WebhookConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
-import { sendError } from './errors.js';
+import { RETRY_AFTER_SECONDS, sendError } from './errors.js';
 import { createRateLimiter } from './rate-limit.js';
-
-const RETRY_AFTER_SECONDS = 5;
 
 export interface StatusRouteDeps {
   config: WebhookConfig;

@@ -3,30 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../dev/local/free-port.js';
 import { waitForReadyMetadata } from '../helpers/databases.js';
+import { sampleSum, scrape } from '../helpers/metrics.js';
 import { eventually, startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
-/** `name{labels} value` samples of a Prometheus text scrape, summed over the samples that match `labels`. */
-function sampleSum(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const present = match[2] ?? '';
-    if (Object.entries(labels).every(([k, v]) => present.includes(`${k}="${v}"`))) sum += Number(match[3]);
-  }
-  return sum;
-}
-
 const sampleNames = (text: string) =>
   new Set(text.split('\n').flatMap((line) => /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/.exec(line)?.[1] ?? []));
-
-async function scrape(url: string): Promise<string> {
-  const res = await fetch(url);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
-  return res.text();
-}
 
 /**
  * The JSON lines of a process's output: every line must be one, but for the CLI's plain notice on a stop signal

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
+import { sampleSum, scrape } from '../helpers/metrics.js';
 import {
   capturedLogs,
   eventually,
@@ -33,6 +36,25 @@ async function post(p: Pipeline, body: string, headers: Record<string, string>):
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
 }
 
+/** A request with node:http, to `path` exactly as given (fetch would normalise it), with a JSON answer. */
+function raw(p: Pipeline, method: string, path: string, headers: Record<string, string>, body?: Buffer | string) {
+  const { hostname, port } = new URL(p.receiver.url);
+  return new Promise<Answer>((resolve, reject) => {
+    const length = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+    const req = request({ hostname, port, method, path, headers: { ...length, ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      res.on('end', () => {
+        const answerHeaders = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) if (value) answerHeaders.set(name, String(value));
+        resolve({ status: res.statusCode ?? 0, headers: answerHeaders, body: text ? JSON.parse(text) : {} });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 describe('webhook input: every refusal has the documented status and shape, and starts nothing', () => {
   let p: Pipeline;
   /** User ids carried by refused or ignored events: none may get a workflow. */
@@ -43,7 +65,7 @@ describe('webhook input: every refusal has the documented status and shape, and 
   };
 
   before(async () => {
-    p = await startPipeline({ env: { WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY_BYTES) } });
+    p = await startPipeline({ env: { WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY_BYTES), WEBHOOK_METRICS_PORT: '0' } });
   });
   after(async () => {
     await p.stop();
@@ -146,6 +168,113 @@ describe('webhook input: every refusal has the documented status and shape, and 
     const answer = await p.postEvent(event);
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.body, { status: 'ignored', eventType: 'user.updated' });
+  });
+
+  /** An event the receiver ignores (200), for a refused user id: a delivery that reached the handler. */
+  const ignoredEvent = () => JSON.stringify({ ...userCreatedEvent(refused()), type: 'user.updated' });
+
+  test('a body compressed by the sender is read decoded (gzip, deflate); one it cannot decode → 400', async () => {
+    const body = ignoredEvent();
+    for (const [encoding, compressed] of [
+      ['gzip', gzipSync(body)],
+      ['deflate', deflateSync(body)],
+    ] as const) {
+      const headers = { 'content-type': 'application/json', 'content-encoding': encoding, ...p.signHeaders(body) };
+      const answer = await raw(p, 'POST', '/webhooks/clerk', headers, compressed);
+      assert.equal(answer.status, 200, `${encoding}: ${JSON.stringify(answer.body)}`);
+      assert.deepEqual(answer.body, { status: 'ignored', eventType: 'user.updated' });
+    }
+    const headers = { 'content-type': 'application/json', 'content-encoding': 'gzip', ...p.signHeaders(body) };
+    assertError(await raw(p, 'POST', '/webhooks/clerk', headers, body), 400, 'invalid_payload');
+  });
+
+  test("the route's answers are JSON with a length and nothing of the page: no security headers, no X-Powered-By", async () => {
+    const big = JSON.stringify(
+      userCreatedEvent(refused(), { unsafe_metadata: { padding: 'x'.repeat(MAX_BODY_BYTES) } }),
+    );
+    const answers = [
+      await p.postEvent(null, { body: ignoredEvent() }),
+      await post(p, ignoredEvent(), { 'content-type': 'application/json' }),
+      await post(p, big, { 'content-type': 'application/json', ...p.signHeaders(big) }),
+    ];
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 401, 413],
+    );
+    for (const answer of answers) {
+      assert.equal(answer.headers.get('content-type'), 'application/json; charset=utf-8');
+      assert.equal(Number(answer.headers.get('content-length')), Buffer.byteLength(JSON.stringify(answer.body)));
+      for (const name of ['content-security-policy', 'x-frame-options', 'x-content-type-options', 'x-powered-by']) {
+        assert.equal(answer.headers.get(name), null, `${answer.status}: ${name}`);
+      }
+    }
+  });
+
+  test("the path with another method is no route: the page's 404, with its security headers", async () => {
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
+      const answer = await raw(p, method, '/webhooks/clerk', { 'content-type': 'application/json' }, '{}');
+      assertError(answer, 404, 'not_found');
+      assert.equal(answer.headers.get('x-frame-options'), 'DENY', method);
+    }
+    const head = await fetch(p.webhookUrl, { method: 'HEAD' });
+    assert.equal(head.status, 404);
+  });
+
+  test('the spellings of the path Express matches reach the webhook: a query, a trailing slash, capitals, an absolute URL', async () => {
+    const { host } = new URL(p.receiver.url);
+    const paths = [
+      '/webhooks/clerk?source=clerk',
+      '/webhooks/clerk/',
+      '/webhooks/clerk/?source=clerk',
+      '/WEBHOOKS/Clerk',
+      `http://${host}/webhooks/clerk`,
+    ];
+    for (const path of paths) {
+      const body = ignoredEvent();
+      const headers = { 'content-type': 'application/json', ...p.signHeaders(body) };
+      const answer = await raw(p, 'POST', path, headers, body);
+      assert.equal(answer.status, 200, `${path}: ${JSON.stringify(answer.body)}`);
+      assert.deepEqual(answer.body, { status: 'ignored', eventType: 'user.updated' }, path);
+      assert.equal(answer.headers.get('x-frame-options'), null, path);
+      assertError(await raw(p, 'POST', path, { 'content-type': 'application/json' }, body), 401, 'invalid_signature');
+    }
+    // What Express never matched stays a 404.
+    for (const path of ['/webhooks/clerk//', '//webhooks/clerk', '/webhooks/clerk.json', '/webhooks/%63lerk']) {
+      const body = ignoredEvent();
+      const headers = { 'content-type': 'application/json', ...p.signHeaders(body) };
+      assertError(await raw(p, 'POST', path, headers, body), 404, 'not_found');
+    }
+  });
+
+  test("every answer of the route is counted by outcome, the body reader's refusals included", async () => {
+    const metricsUrl = p.receiver.metricsUrl!;
+    const count = (text: string, outcome: string, status: string) =>
+      sampleSum(text, 'per_user_db_webhook_requests_total', { outcome, status });
+    const before = await scrape(metricsUrl);
+    const big = JSON.stringify(
+      userCreatedEvent(refused(), { unsafe_metadata: { padding: 'x'.repeat(MAX_BODY_BYTES) } }),
+    );
+    assert.equal((await post(p, big, { 'content-type': 'application/json', ...p.signHeaders(big) })).status, 413);
+    const body = ignoredEvent();
+    const undecodable = { 'content-type': 'application/json', 'content-encoding': 'x-unknown', ...p.signHeaders(body) };
+    assert.equal((await raw(p, 'POST', '/webhooks/clerk', undecodable, body)).status, 400);
+    assert.equal((await post(p, ignoredEvent(), { 'content-type': 'application/json' })).status, 401);
+    assert.equal((await p.postEvent(null, { body: ignoredEvent() })).status, 200);
+    // The same route reached through Express (a trailing slash) is counted too.
+    const slashed = ignoredEvent();
+    const signed = { 'content-type': 'application/json', ...p.signHeaders(slashed) };
+    assert.equal((await raw(p, 'POST', '/webhooks/clerk/', signed, slashed)).status, 200);
+    const after = await scrape(metricsUrl);
+    const moved = (outcome: string, status: string) => count(after, outcome, status) - count(before, outcome, status);
+    assert.deepEqual(
+      [
+        moved('too_large', '413'),
+        moved('invalid_payload', '400'),
+        moved('invalid_signature', '401'),
+        moved('ignored', '200'),
+      ],
+      [1, 1, 1, 2],
+    );
   });
 
   test('no refused or ignored event started a workflow', async () => {
