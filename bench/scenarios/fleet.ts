@@ -66,7 +66,7 @@ export async function runFleet(stack: BenchStack, params: FleetParams): Promise<
   await writeFile(file(v + 1, 'bench_fleet_a'), benchMigration('bench_fleet_a'));
   const processes = {
     temporalServer: await childPid('temporal'),
-    postgres: { pid: await childPid('postgres'), reaped: true },
+    postgres: { tree: await childPid('postgres') },
   };
   const floorCpu = watchCpu(processes);
   const floor = await stack.floor.migrateAll(tenants, await loadMigrations(stack.migrationsDir), concurrency);
