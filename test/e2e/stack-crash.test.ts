@@ -52,6 +52,9 @@ const firstLinePid = async (file: string) => Number.parseInt((await readFile(fil
 
 test('npm start SIGKILLed in the middle of sign-ups leaves nothing running, and the next start provisions every user', async () => {
   const first = await startStack();
+  // Listened for now: the stack may be gone before the sign-ups settle, and an exit already emitted never comes
+  // again (the test would wait on nothing, and node 20's runner ends such a file as passed, its test unreported).
+  const firstExited = once(first, 'exit').catch(() => undefined);
   const temporalPid = await firstLinePid(join(dataDir, 'temporal.db.pid'));
   const postgresPid = await firstLinePid(join(dataDir, 'postgres', 'postmaster.pid'));
   const secrets = JSON.parse(await readFile(join(dataDir, 'local-secrets.json'), 'utf8')) as { clerkSecretKey: string };
@@ -74,7 +77,7 @@ test('npm start SIGKILLed in the middle of sign-ups leaves nothing running, and 
   });
   await Promise.all(signUps);
   if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
-  await once(first, 'exit').catch(() => undefined);
+  await firstExited;
 
   await eventually(
     async () => !alive(temporalPid) && !alive(postgresPid),
