@@ -3,7 +3,7 @@
  * shares them with every test file through the environment, and runs node's test runner.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -68,10 +68,19 @@ const uiPort = await freePort();
 const temporal = await startTemporalDevServer(uiPort);
 const address = temporal.connection.options.address;
 
-const code = await new Promise<number>((resolveCode) => {
+const unreportedList = join(bundleDir, 'unreported-files.txt');
+const reporters = [
+  // node's own default: spec on a terminal, TAP otherwise.
+  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+  '--test-reporter-destination=stdout',
+  `--test-reporter=${resolve('test', 'reporters', 'unreported-files.mjs')}`,
+  `--test-reporter-destination=${unreportedList}`,
+];
+
+const exitCode = await new Promise<number>((resolveCode) => {
   // Two files at a time: most of a file's time is waiting (servers, timers, child processes), and every file
   // uses names of its own, so files never collide.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporters, ...files], {
     stdio: 'inherit',
     env: {
       ...process.env,
@@ -81,10 +90,17 @@ const code = await new Promise<number>((resolveCode) => {
       WORKFLOW_BUNDLE: workflowBundle,
     },
   });
-  child.on('exit', (exitCode, signal) => resolveCode(exitCode ?? (signal ? 1 : 0)));
+  child.on('exit', (code, signal) => resolveCode(code ?? (signal ? 1 : 0)));
 });
 
+const unreported = (await readFile(unreportedList, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+if (unreported.length > 0) {
+  process.stderr.write(
+    `\nThese test files ended without reporting their tests (the runner counts each as one test by its path):\n` +
+      unreported.map((file) => `  ${file}\n`).join(''),
+  );
+}
 await temporal.teardown();
 await pg?.stop();
 await rm(bundleDir, { recursive: true, force: true });
-process.exit(code);
+process.exit(unreported.length > 0 ? 1 : exitCode);
