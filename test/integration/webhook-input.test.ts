@@ -63,6 +63,15 @@ describe('webhook input: every refusal has the documented status and shape, and 
     refusedUserIds.push(userId);
     return userId;
   };
+  /** A user.created event for a refused user id, padded past WEBHOOK_MAX_BODY_BYTES. */
+  const oversizedEvent = () =>
+    userCreatedEvent(refused(), { unsafe_metadata: { padding: 'x'.repeat(MAX_BODY_BYTES) } });
+  /** JSON headers with Svix's signature over `body`, and any others given. */
+  const signedJson = (body: string, more: Record<string, string> = {}) => ({
+    'content-type': 'application/json',
+    ...more,
+    ...p.signHeaders(body),
+  });
 
   before(async () => {
     p = await startPipeline({ env: { WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY_BYTES), WEBHOOK_METRICS_PORT: '0' } });
@@ -131,7 +140,7 @@ describe('webhook input: every refusal has the documented status and shape, and 
   test('a body changed after signing → 401', async () => {
     const original = JSON.stringify(userCreatedEvent(refused()));
     const tampered = JSON.stringify(userCreatedEvent(refused()));
-    const headers = { 'content-type': 'application/json', ...p.signHeaders(original) };
+    const headers = signedJson(original);
     assertError(await post(p, tampered, headers), 401, 'invalid_signature');
   });
 
@@ -158,8 +167,7 @@ describe('webhook input: every refusal has the documented status and shape, and 
   });
 
   test(`a body over WEBHOOK_MAX_BODY_BYTES (${MAX_BODY_BYTES}) → 413 payload_too_large, even validly signed`, async () => {
-    const event = userCreatedEvent(refused(), { unsafe_metadata: { padding: 'x'.repeat(MAX_BODY_BYTES) } });
-    assertError(await p.postEvent(event), 413, 'payload_too_large', new RegExp(String(MAX_BODY_BYTES)));
+    assertError(await p.postEvent(oversizedEvent()), 413, 'payload_too_large', new RegExp(String(MAX_BODY_BYTES)));
   });
 
   test('an event type we do not handle → 200 ignored', async () => {
@@ -179,23 +187,20 @@ describe('webhook input: every refusal has the documented status and shape, and 
       ['gzip', gzipSync(body)],
       ['deflate', deflateSync(body)],
     ] as const) {
-      const headers = { 'content-type': 'application/json', 'content-encoding': encoding, ...p.signHeaders(body) };
+      const headers = signedJson(body, { 'content-encoding': encoding });
       const answer = await raw(p, 'POST', '/webhooks/clerk', headers, compressed);
       assert.equal(answer.status, 200, `${encoding}: ${JSON.stringify(answer.body)}`);
       assert.deepEqual(answer.body, { status: 'ignored', eventType: 'user.updated' });
     }
-    const headers = { 'content-type': 'application/json', 'content-encoding': 'gzip', ...p.signHeaders(body) };
+    const headers = signedJson(body, { 'content-encoding': 'gzip' });
     assertError(await raw(p, 'POST', '/webhooks/clerk', headers, body), 400, 'invalid_payload');
   });
 
   test("the route's answers are JSON with a length and nothing of the page: no security headers, no X-Powered-By", async () => {
-    const big = JSON.stringify(
-      userCreatedEvent(refused(), { unsafe_metadata: { padding: 'x'.repeat(MAX_BODY_BYTES) } }),
-    );
     const answers = [
       await p.postEvent(null, { body: ignoredEvent() }),
       await post(p, ignoredEvent(), { 'content-type': 'application/json' }),
-      await post(p, big, { 'content-type': 'application/json', ...p.signHeaders(big) }),
+      await p.postEvent(oversizedEvent()),
     ];
     assert.deepEqual(
       answers.map((a) => a.status),
@@ -231,7 +236,7 @@ describe('webhook input: every refusal has the documented status and shape, and 
     ];
     for (const path of paths) {
       const body = ignoredEvent();
-      const headers = { 'content-type': 'application/json', ...p.signHeaders(body) };
+      const headers = signedJson(body);
       const answer = await raw(p, 'POST', path, headers, body);
       assert.equal(answer.status, 200, `${path}: ${JSON.stringify(answer.body)}`);
       assert.deepEqual(answer.body, { status: 'ignored', eventType: 'user.updated' }, path);
@@ -241,7 +246,7 @@ describe('webhook input: every refusal has the documented status and shape, and 
     // What Express never matched stays a 404.
     for (const path of ['/webhooks/clerk//', '//webhooks/clerk', '/webhooks/clerk.json', '/webhooks/%63lerk']) {
       const body = ignoredEvent();
-      const headers = { 'content-type': 'application/json', ...p.signHeaders(body) };
+      const headers = signedJson(body);
       assertError(await raw(p, 'POST', path, headers, body), 404, 'not_found');
     }
   });
@@ -251,18 +256,15 @@ describe('webhook input: every refusal has the documented status and shape, and 
     const count = (text: string, outcome: string, status: string) =>
       sampleSum(text, 'per_user_db_webhook_requests_total', { outcome, status });
     const before = await scrape(metricsUrl);
-    const big = JSON.stringify(
-      userCreatedEvent(refused(), { unsafe_metadata: { padding: 'x'.repeat(MAX_BODY_BYTES) } }),
-    );
-    assert.equal((await post(p, big, { 'content-type': 'application/json', ...p.signHeaders(big) })).status, 413);
+    assert.equal((await p.postEvent(oversizedEvent())).status, 413);
     const body = ignoredEvent();
-    const undecodable = { 'content-type': 'application/json', 'content-encoding': 'x-unknown', ...p.signHeaders(body) };
+    const undecodable = signedJson(body, { 'content-encoding': 'x-unknown' });
     assert.equal((await raw(p, 'POST', '/webhooks/clerk', undecodable, body)).status, 400);
     assert.equal((await post(p, ignoredEvent(), { 'content-type': 'application/json' })).status, 401);
     assert.equal((await p.postEvent(null, { body: ignoredEvent() })).status, 200);
     // The same route reached through Express (a trailing slash) is counted too.
     const slashed = ignoredEvent();
-    const signed = { 'content-type': 'application/json', ...p.signHeaders(slashed) };
+    const signed = signedJson(slashed);
     assert.equal((await raw(p, 'POST', '/webhooks/clerk/', signed, slashed)).status, 200);
     const after = await scrape(metricsUrl);
     const moved = (outcome: string, status: string) => count(after, outcome, status) - count(before, outcome, status);
