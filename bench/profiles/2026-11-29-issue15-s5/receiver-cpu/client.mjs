@@ -1,5 +1,6 @@
-// CPU time per request of a server process (receiver.mjs, express.mjs or bare.mjs beside this file):
-//   node client.mjs receiver|express|bare   (N=4000 requests after 500 of warm-up, 10 connections)
+// CPU time per request of a server process (receiver.mjs, express.mjs, bare.mjs or bare-raw.mjs beside this file,
+// speaking harness.mjs's protocol):
+//   node client.mjs receiver|express|bare|bare-raw   (N=4000 requests after 500 of warm-up, 10 connections)
 // Each request is a Svix-signed Clerk event of a type the receiver ignores. The server runs with the image's
 // NODE_ENV and NODE_OPTIONS; its stdout (the receiver's log lines) is read through a pipe, as in the bench.
 import { fork } from 'node:child_process';

@@ -2,6 +2,7 @@
 // time between the client's 'mark' and 'done'. Its Temporal address points nowhere: the client posts event types
 // the receiver ignores, so no request reaches Temporal (HTTP, Express, Svix, zod, the log line, the metrics).
 import { setFlagsFromString } from 'node:v8';
+import { answerClient } from './harness.mjs';
 
 if (process.env.V8_FLAGS) setFlagsFromString(process.env.V8_FLAGS);
 const dist = process.env.DIST ?? new URL('../../../../dist', import.meta.url).pathname;
@@ -10,20 +11,11 @@ const { loadConfig } = await import(`${dist}/config/index.js`);
 const config = loadConfig(
   {
     CLERK_WEBHOOK_SIGNING_SECRET: process.env.SECRET,
-    WEBHOOK_PORT: '0',
+    PORT: '0',
     TEMPORAL_ADDRESS: '127.0.0.1:1',
     LOG_LEVEL: 'info',
   },
   'webhook',
 );
 const server = await startWebhookServer(config);
-let mark;
-process.send({ url: `${server.url}/webhooks/clerk` });
-process.on('message', (m) => {
-  if (m === 'mark') mark = process.cpuUsage();
-  if (m === 'done') {
-    const used = process.cpuUsage(mark);
-    process.send({ cpuUs: used.user + used.system, rss: process.memoryUsage().rss });
-    void server.close().then(() => process.exit(0));
-  }
-});
+answerClient(`${server.url}/webhooks/clerk`, () => server.close());
